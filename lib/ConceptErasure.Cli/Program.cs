@@ -1,0 +1,7 @@
+// The `workbook` command line. Each subcommand lives in Commands/<Name>Command.cs and is registered here.
+using System.CommandLine;
+using ConceptErasure.Cli.Commands;
+
+var root = new RootCommand("Concept-erasure workbook: a miniature Stable Diffusion on libtorch, erasure methods and their evaluation.");
+root.Subcommands.Add(EnvCommand.Create());
+return await root.Parse(args).InvokeAsync();
