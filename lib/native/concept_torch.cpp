@@ -279,6 +279,7 @@ CT_API ct_tensor ct_clone(ct_tensor t) { RETURN_TENSOR(T(t).clone()) }
 CT_API ct_tensor ct_detach(ct_tensor t) { RETURN_TENSOR(T(t).detach()) }
 CT_API ct_tensor ct_contiguous(ct_tensor t) { RETURN_TENSOR(T(t).contiguous()) }
 CT_API ct_tensor ct_alias(ct_tensor t) { RETURN_TENSOR(T(t)) }
+CT_API int ct_set_data(ct_tensor t, ct_tensor src) { RETURN_STATUS(T(t).set_data(T(src))) }
 
 // ---- views and shape ops -------------------------------------------------------------------------------
 CT_API ct_tensor ct_reshape(ct_tensor t, const int64_t* s, int n) { RETURN_TENSOR(T(t).reshape(ints(s, n))) }

@@ -98,6 +98,7 @@ CT_API ct_tensor ct_clone(ct_tensor t);
 CT_API ct_tensor ct_detach(ct_tensor t);
 CT_API ct_tensor ct_contiguous(ct_tensor t);
 CT_API ct_tensor ct_alias(ct_tensor t);  // a second handle to the same tensor
+CT_API int ct_set_data(ct_tensor t, ct_tensor src);  // replace t's data, keeping its identity (PyTorch's t.data = src)
 
 // ---- views and shape ops -------------------------------------------------------------------------------
 CT_API ct_tensor ct_reshape(ct_tensor t, const int64_t* sizes, int n);
