@@ -141,3 +141,54 @@ public class ModuleTests
         protected override Module CloneModule() => new Dup();
     }
 }
+
+public class SerializationTests
+{
+    [Fact]
+    public void ModuleSurvivesSafetensorsRoundTripAndCorruptionIsNamed()
+    {
+        var dir = Directory.CreateTempSubdirectory("ce-ser");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "m.safetensors");
+            using var a = new Sequential(new Linear(3, 4), new LayerNorm(4));
+            using var b = new Sequential(new Linear(3, 4), new LayerNorm(4));
+            using (torch.no_grad()) ((Linear)b[0]).weight.add_(1.0);
+            Serialization.SaveModule(a, path, new Dictionary<string, string> { ["kind"] = "test" });
+            var meta = Serialization.LoadModule(b, path);
+            Assert.Equal("test", meta["kind"]);
+            foreach (var (k, v) in a.state_dict()) Assert.True(torch.allclose(v, b.state_dict()[k], 0, 0), k);
+
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length - 5)]);
+            var ex = Assert.Throws<InvalidDataException>(() => Serialization.LoadModule(b, path));
+            Assert.Contains(path, ex.Message);
+
+            using var c = new Sequential(new Linear(3, 5));
+            Serialization.SaveModule(c, path);
+            Assert.Contains("shape", Assert.Throws<InvalidDataException>(() => Serialization.LoadModule(new Sequential(new Linear(3, 4)), path)).Message);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)] [InlineData(ScalarType.Float16)] [InlineData(ScalarType.BFloat16)] [InlineData(ScalarType.Int64)]
+    public void TensorsRoundTripEachDType(ScalarType dtype)
+    {
+        var dir = Directory.CreateTempSubdirectory("ce-ser");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "t.safetensors");
+            using var scope = torch.NewDisposeScope();
+            var t = (torch.arange(0, 6, 1, ScalarType.Float64).reshape(2, 3) * 1.5).to(dtype);
+            Serialization.Save(new Dictionary<string, Tensor> { ["x"] = t, ["scalar"] = torch.scalar_tensor(3, dtype) }, path);
+            var back = Serialization.Load(path);
+            Assert.Equal(dtype, back["x"].dtype);
+            Assert.Equal(new long[] { 2, 3 }, back["x"].shape);
+            Assert.Empty(back["scalar"].shape);
+            Assert.True(back["x"].eq(t).all().item() == 1);
+            foreach (var v in back.Values) v.Dispose();
+        }
+        finally { dir.Delete(true); }
+    }
+}
