@@ -13,25 +13,36 @@ namespace ConceptErasure.Torch;
 /// <summary>An error raised inside libtorch (shape mismatch, bad dtype, out of memory…), with libtorch's message.</summary>
 public sealed class TorchException(string message) : Exception(message);
 
-internal static unsafe class Native
+/// <summary>Finds the bridge beside ConceptErasure.dll (the build copies it there): one `#r "…/ConceptErasure.dll"`
+/// is then enough in a notebook, whatever the host's probing rules.</summary>
+internal static class NativeLoader
 {
-    const string Lib = "concept_torch";
-
-    // The bridge sits beside ConceptErasure.dll (the build copies it there). Resolving it from the assembly's own
-    // folder makes one `#r "…/ConceptErasure.dll"` enough in a notebook, whatever the host's probing rules.
     [ModuleInitializer]
     internal static void RegisterResolver() =>
-        NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, static (name, assembly, searchPath) =>
+        NativeLibrary.SetDllImportResolver(typeof(NativeLoader).Assembly, static (name, assembly, searchPath) =>
         {
-            if (name != Lib) return IntPtr.Zero;
+            if (name != Native.Lib) return IntPtr.Zero;
             var dir = Path.GetDirectoryName(assembly.Location);
             if (!string.IsNullOrEmpty(dir))
             {
-                var candidate = Path.Combine(dir, "lib" + Lib + ".so");
+                var candidate = Path.Combine(dir, "lib" + Native.Lib + ".so");
                 if (File.Exists(candidate)) return NativeLibrary.Load(candidate);
             }
             return NativeLibrary.TryLoad(name, assembly, searchPath, out var h) ? h : IntPtr.Zero;
         });
+}
+
+internal static unsafe class Native
+{
+    internal const string Lib = "concept_torch";
+
+    // libtorch's Debian build starts with one intra-op thread; use every core unless the user chose
+    // (OMP_NUM_THREADS, or torch.set_num_threads later). Runs before the first call into the bridge.
+    static Native()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
+            ct_set_num_threads(Environment.ProcessorCount);
+    }
 
     // ---- checks -------------------------------------------------------------------------------------------
     internal static Exception LastError(string what)

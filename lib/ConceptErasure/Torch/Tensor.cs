@@ -10,11 +10,13 @@ namespace ConceptErasure.Torch;
 
 public partial class Tensor : IDisposable
 {
-    static long live;
+    static long live, created;
     nint handle;
 
     /// <summary>Tensors created and not yet freed in this process (managed view; see torch.LiveNativeHandles).</summary>
     public static long LiveCount => Interlocked.Read(ref live);
+    /// <summary>Tensors created so far in this process: one per bridge call that returns a tensor.</summary>
+    public static long CreatedCount => Interlocked.Read(ref created);
 
     internal DisposeScope? Owner { get; set; }
 
@@ -22,6 +24,7 @@ public partial class Tensor : IDisposable
     {
         this.handle = handle;
         Interlocked.Increment(ref live);
+        Interlocked.Increment(ref created);
         DisposeScope.Current?.Adopt(this);
     }
 
