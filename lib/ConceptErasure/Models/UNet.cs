@@ -1,0 +1,389 @@
+// UNet.cs — the denoiser of latent diffusion (Rombach et al. 2022), the UNet2DConditionModel of Stable Diffusion
+// in miniature: a timestep embedding, residual blocks, and transformer blocks whose self-attention (attn1) and
+// cross-attention to the text (attn2) give the model its text control. Module and parameter names follow
+// diffusers (down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight, …) so "only attn2" (ESD-x) and
+// "all but attn2" (ESD-u) select the same roles here as on Stable Diffusion; UNetConfig.StableDiffusionV1
+// builds SD v1's exact architecture (859,520,964 parameters) from the same code.
+using ConceptErasure.Torch;
+using ConceptErasure.Torch.nn;
+
+namespace ConceptErasure.Models;
+
+public enum DownBlockType { CrossAttnDownBlock2D, DownBlock2D }
+public enum UpBlockType { CrossAttnUpBlock2D, UpBlock2D }
+
+public sealed record UNetConfig
+{
+    public int sample_size { get; init; } = 8;                 // latent height = width
+    public int in_channels { get; init; } = 4;                 // latent channels
+    public int out_channels { get; init; } = 4;
+    public int[] block_out_channels { get; init; } = [64, 128, 192];
+    public DownBlockType[] down_block_types { get; init; } = [DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D, DownBlockType.DownBlock2D];
+    public UpBlockType[] up_block_types { get; init; } = [UpBlockType.UpBlock2D, UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D];
+    public int layers_per_block { get; init; } = 2;
+    public int attention_heads { get; init; } = 4;             // heads per transformer (SD v1: 8)
+    public int cross_attention_dim { get; init; } = 128;       // = text encoder hidden_size (SD v1: 768)
+    public int norm_num_groups { get; init; } = 32;
+    public double norm_eps { get; init; } = 1e-5;
+    public bool mid_block_attention { get; init; } = true;
+    /// <summary>"epsilon" or "v_prediction": what the network outputs (see Schedulers/NoiseSchedule).</summary>
+    public string prediction_type { get; init; } = "v_prediction";
+
+    public static UNetConfig StableDiffusionV1 => new()
+    {
+        sample_size = 64, block_out_channels = [320, 640, 1280, 1280],
+        down_block_types = [DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D, DownBlockType.DownBlock2D],
+        up_block_types = [UpBlockType.UpBlock2D, UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D],
+        attention_heads = 8, cross_attention_dim = 768, prediction_type = "epsilon",
+    };
+
+    public void Validate()
+    {
+        if (block_out_channels.Length != down_block_types.Length || block_out_channels.Length != up_block_types.Length)
+            throw new ArgumentException("UNetConfig: block_out_channels, down_block_types and up_block_types must have the same length");
+        foreach (var c in block_out_channels)
+        {
+            if (c % norm_num_groups != 0) throw new ArgumentException($"UNetConfig: {c} channels are not divisible into {norm_num_groups} groups");
+            if (c % attention_heads != 0) throw new ArgumentException($"UNetConfig: {c} channels are not divisible into {attention_heads} heads");
+        }
+        if (prediction_type is not ("epsilon" or "v_prediction")) throw new ArgumentException($"UNetConfig: unknown prediction_type '{prediction_type}'");
+        if (sample_size % (1 << (block_out_channels.Length - 1)) != 0) throw new ArgumentException("UNetConfig: sample_size must be divisible by 2^(blocks−1)");
+    }
+}
+
+/// <summary>Sinusoidal timestep features (diffusers' Timesteps with flip_sin_to_cos, shift 0): [cos(t·f), sin(t·f)],
+/// f_i = exp(−ln(10000)·i/half).</summary>
+public static class TimestepFeatures
+{
+    public static Tensor Embed(Tensor timesteps, int dim)   // (B) → (B, dim)
+    {
+        using var scope = torch.NewDisposeScope();
+        var half = dim / 2;
+        var freqs = (torch.arange(0, half, 1, ScalarType.Float32, timesteps.device) * (-Math.Log(10000) / half)).exp();
+        var args = timesteps.to(ScalarType.Float32).unsqueeze(1) * freqs.unsqueeze(0);
+        return torch.cat([args.cos(), args.sin()], 1).MoveToOuterScope();
+    }
+}
+
+public sealed class TimestepEmbedding : Module<Tensor, Tensor>
+{
+    public readonly Linear linear_1, linear_2;
+    readonly long inDim, outDim;
+    public TimestepEmbedding(long in_dim, long time_embed_dim)
+    {
+        (inDim, outDim) = (in_dim, time_embed_dim);
+        linear_1 = register_module("linear_1", new Linear(in_dim, time_embed_dim));
+        linear_2 = register_module("linear_2", new Linear(time_embed_dim, time_embed_dim));
+    }
+    public override Tensor forward(Tensor x)
+    {
+        using var h = linear_1.forward(x);
+        using var a = h.silu();
+        return linear_2.forward(a);
+    }
+    protected override Module CloneModule() => new TimestepEmbedding(inDim, outDim);
+}
+
+/// <summary>GN → SiLU → conv → + time → GN → SiLU → conv, plus a (1×1 conv) shortcut: ResNet block of SD.</summary>
+public sealed class ResnetBlock2D : Module
+{
+    public readonly GroupNorm norm1, norm2;
+    public readonly Conv2d conv1, conv2;
+    public readonly Linear? time_emb_proj;
+    public readonly Conv2d? conv_shortcut;
+    readonly long inCh, outCh, tembCh, groups;
+    readonly double eps;
+
+    public ResnetBlock2D(long in_channels, long out_channels, long temb_channels, long groups, double eps)
+    {
+        (inCh, outCh, tembCh, this.groups, this.eps) = (in_channels, out_channels, temb_channels, groups, eps);
+        norm1 = register_module("norm1", new GroupNorm(groups, in_channels, eps));
+        conv1 = register_module("conv1", new Conv2d(in_channels, out_channels, 3, padding: 1));
+        time_emb_proj = temb_channels > 0 ? register_module("time_emb_proj", new Linear(temb_channels, out_channels)) : null;
+        norm2 = register_module("norm2", new GroupNorm(groups, out_channels, eps));
+        conv2 = register_module("conv2", new Conv2d(out_channels, out_channels, 3, padding: 1));
+        conv_shortcut = in_channels != out_channels ? register_module("conv_shortcut", new Conv2d(in_channels, out_channels, 1)) : null;
+    }
+
+    public Tensor forward(Tensor x, Tensor? temb)   // (B, in, H, W), (B, temb) → (B, out, H, W)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = conv1.forward(norm1.forward(x).silu());
+        if (time_emb_proj is not null && temb is not null)
+            h = h + time_emb_proj.forward(temb.silu()).unsqueeze(-1).unsqueeze(-1);
+        h = conv2.forward(norm2.forward(h).silu());
+        var skip = conv_shortcut is null ? x : conv_shortcut.forward(x);
+        return (skip + h).MoveToOuterScope();
+    }
+    protected override Module CloneModule() => new ResnetBlock2D(inCh, outCh, tembCh, groups, eps);
+}
+
+/// <summary>GEGLU feed-forward (Shazeer 2020): ff.net.0.proj → h·GELU(gate) → ff.net.2, inner width 4·dim.</summary>
+public sealed class FeedForward : Module<Tensor, Tensor>
+{
+    public readonly Linear proj, out_linear;
+    readonly long dim;
+    public FeedForward(long dim)
+    {
+        this.dim = dim;
+        var inner = 4 * dim;
+        var net0 = new GegluHolder(new Linear(dim, inner * 2));
+        proj = net0.proj;
+        out_linear = new Linear(inner, dim);
+        register_module("net", new ModuleList<Module>([net0, new Dropout(0), out_linear]));
+    }
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var parts = proj.forward(x).chunk(2, -1);                 // hidden, gate
+        return out_linear.forward(parts[0] * parts[1].gelu()).MoveToOuterScope();
+    }
+    protected override Module CloneModule() => new FeedForward(dim);
+
+    sealed class GegluHolder : Module
+    {
+        public readonly Linear proj;
+        public GegluHolder(Linear proj) => this.proj = register_module("proj", proj);
+        protected override Module CloneModule() => new GegluHolder(new Linear(proj.in_features, proj.out_features));
+    }
+}
+
+/// <summary>x + attn1(LN x); x + attn2(LN x, context); x + ff(LN x).</summary>
+public sealed class BasicTransformerBlock : Module
+{
+    public readonly LayerNorm norm1, norm2, norm3;
+    public readonly Attention attn1, attn2;
+    public readonly FeedForward ff;
+    readonly long dim, heads, contextDim;
+
+    public BasicTransformerBlock(long dim, long heads, long context_dim)
+    {
+        (this.dim, this.heads, contextDim) = (dim, heads, context_dim);
+        norm1 = register_module("norm1", new LayerNorm(dim));
+        attn1 = register_module("attn1", new Attention(dim, null, heads, dim / heads));
+        norm2 = register_module("norm2", new LayerNorm(dim));
+        attn2 = register_module("attn2", new Attention(dim, context_dim, heads, dim / heads));
+        norm3 = register_module("norm3", new LayerNorm(dim));
+        ff = register_module("ff", new FeedForward(dim));
+    }
+
+    public Tensor forward(Tensor x, Tensor context)   // (B, HW, dim), (B, S, ctx)
+    {
+        using var scope = torch.NewDisposeScope();
+        x = x + attn1.forward(norm1.forward(x));
+        x = x + attn2.forward(norm2.forward(x), context);
+        x = x + ff.forward(norm3.forward(x));
+        return x.MoveToOuterScope();
+    }
+    protected override Module CloneModule() => new BasicTransformerBlock(dim, heads, contextDim);
+}
+
+/// <summary>GN → 1×1 proj_in → tokens → transformer block → 1×1 proj_out → + residual (diffusers' Transformer2DModel).</summary>
+public sealed class Transformer2DModel : Module
+{
+    public readonly GroupNorm norm;
+    public readonly Conv2d proj_in, proj_out;
+    public readonly ModuleList<BasicTransformerBlock> transformer_blocks;
+    readonly long channels, heads, contextDim, groups;
+
+    public Transformer2DModel(long channels, long heads, long context_dim, long groups)
+    {
+        (this.channels, this.heads, contextDim, this.groups) = (channels, heads, context_dim, groups);
+        norm = register_module("norm", new GroupNorm(groups, channels, 1e-6));
+        proj_in = register_module("proj_in", new Conv2d(channels, channels, 1));
+        transformer_blocks = register_module("transformer_blocks", new ModuleList<BasicTransformerBlock>([new BasicTransformerBlock(channels, heads, context_dim)]));
+        proj_out = register_module("proj_out", new Conv2d(channels, channels, 1));
+    }
+
+    public Tensor forward(Tensor x, Tensor context)   // (B, C, H, W) → (B, C, H, W)
+    {
+        using var scope = torch.NewDisposeScope();
+        long B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+        var h = proj_in.forward(norm.forward(x));
+        h = h.permute(0, 2, 3, 1).reshape(B, H * W, C);                         // (B, HW, C)
+        foreach (var block in transformer_blocks) h = block.forward(h, context);
+        h = h.reshape(B, H, W, C).permute(0, 3, 1, 2);                           // (B, C, H, W)
+        return (proj_out.forward(h) + x).MoveToOuterScope();
+    }
+    protected override Module CloneModule() => new Transformer2DModel(channels, heads, contextDim, groups);
+}
+
+public sealed class Downsample2D : Module<Tensor, Tensor>
+{
+    public readonly Conv2d conv;
+    readonly long ch;
+    public Downsample2D(long channels) { ch = channels; conv = register_module("conv", new Conv2d(channels, channels, 3, stride: 2, padding: 1)); }
+    public override Tensor forward(Tensor x) => conv.forward(x);
+    protected override Module CloneModule() => new Downsample2D(ch);
+}
+
+public sealed class Upsample2D : Module<Tensor, Tensor>
+{
+    public readonly Conv2d conv;
+    readonly long ch;
+    public Upsample2D(long channels) { ch = channels; conv = register_module("conv", new Conv2d(channels, channels, 3, padding: 1)); }
+    public override Tensor forward(Tensor x)
+    {
+        using var up = F.upsample_nearest(x, 2);
+        return conv.forward(up);
+    }
+    protected override Module CloneModule() => new Upsample2D(ch);
+}
+
+/// <summary>CrossAttnDownBlock2D (with attentions) or DownBlock2D (without): resnets[i] (+ attentions[i]), then an
+/// optional stride-2 downsampler. Returns the output and every intermediate state for the skip connections.</summary>
+public sealed class UNetDownBlock : Module
+{
+    public readonly ModuleList<ResnetBlock2D> resnets;
+    public readonly ModuleList<Transformer2DModel>? attentions;
+    public readonly ModuleList<Downsample2D>? downsamplers;
+    readonly Func<UNetDownBlock> clone;
+
+    public UNetDownBlock(long in_ch, long out_ch, long temb, int layers, bool attention, bool downsample, UNetConfig c)
+    {
+        resnets = register_module("resnets", new ModuleList<ResnetBlock2D>(Enumerable.Range(0, layers)
+            .Select(i => new ResnetBlock2D(i == 0 ? in_ch : out_ch, out_ch, temb, c.norm_num_groups, c.norm_eps))));
+        if (attention)
+            attentions = register_module("attentions", new ModuleList<Transformer2DModel>(Enumerable.Range(0, layers)
+                .Select(_ => new Transformer2DModel(out_ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups))));
+        if (downsample) downsamplers = register_module("downsamplers", new ModuleList<Downsample2D>([new Downsample2D(out_ch)]));
+        clone = () => new UNetDownBlock(in_ch, out_ch, temb, layers, attention, downsample, c);
+    }
+
+    public Tensor forward(Tensor x, Tensor temb, Tensor context, List<Tensor> skips)
+    {
+        for (var i = 0; i < resnets.Count; i++)
+        {
+            x = resnets[i].forward(x, temb);
+            if (attentions is not null) x = attentions[i].forward(x, context);
+            skips.Add(x);
+        }
+        if (downsamplers is not null) { x = downsamplers[0].forward(x); skips.Add(x); }
+        return x;
+    }
+    protected override Module CloneModule() => clone();
+}
+
+/// <summary>CrossAttnUpBlock2D / UpBlock2D: each resnet takes the concatenation with one skip, then an optional
+/// nearest-neighbour ×2 upsampler with a 3×3 conv.</summary>
+public sealed class UNetUpBlock : Module
+{
+    public readonly ModuleList<ResnetBlock2D> resnets;
+    public readonly ModuleList<Transformer2DModel>? attentions;
+    public readonly ModuleList<Upsample2D>? upsamplers;
+    readonly Func<UNetUpBlock> clone;
+
+    public UNetUpBlock(long in_ch, long prev_out_ch, long out_ch, long temb, int layers, bool attention, bool upsample, UNetConfig c)
+    {
+        resnets = register_module("resnets", new ModuleList<ResnetBlock2D>(Enumerable.Range(0, layers).Select(j =>
+        {
+            var skipCh = j == layers - 1 ? in_ch : out_ch;
+            var resIn = j == 0 ? prev_out_ch : out_ch;
+            return new ResnetBlock2D(resIn + skipCh, out_ch, temb, c.norm_num_groups, c.norm_eps);
+        })));
+        if (attention)
+            attentions = register_module("attentions", new ModuleList<Transformer2DModel>(Enumerable.Range(0, layers)
+                .Select(_ => new Transformer2DModel(out_ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups))));
+        if (upsample) upsamplers = register_module("upsamplers", new ModuleList<Upsample2D>([new Upsample2D(out_ch)]));
+        clone = () => new UNetUpBlock(in_ch, prev_out_ch, out_ch, temb, layers, attention, upsample, c);
+    }
+
+    public Tensor forward(Tensor x, Tensor temb, Tensor context, List<Tensor> skips)
+    {
+        for (var i = 0; i < resnets.Count; i++)
+        {
+            var skip = skips[^1];
+            skips.RemoveAt(skips.Count - 1);
+            x = resnets[i].forward(torch.cat([x, skip], 1), temb);
+            if (attentions is not null) x = attentions[i].forward(x, context);
+        }
+        if (upsamplers is not null) x = upsamplers[0].forward(x);
+        return x;
+    }
+    protected override Module CloneModule() => clone();
+}
+
+/// <summary>resnet → transformer → resnet at the lowest resolution (UNetMidBlock2DCrossAttn).</summary>
+public sealed class UNetMidBlock : Module
+{
+    public readonly ModuleList<ResnetBlock2D> resnets;
+    public readonly ModuleList<Transformer2DModel>? attentions;
+    readonly Func<UNetMidBlock> clone;
+    public UNetMidBlock(long ch, long temb, bool attention, UNetConfig c)
+    {
+        resnets = register_module("resnets", new ModuleList<ResnetBlock2D>([new ResnetBlock2D(ch, ch, temb, c.norm_num_groups, c.norm_eps),
+            new ResnetBlock2D(ch, ch, temb, c.norm_num_groups, c.norm_eps)]));
+        if (attention)
+            attentions = register_module("attentions", new ModuleList<Transformer2DModel>([new Transformer2DModel(ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups)]));
+        clone = () => new UNetMidBlock(ch, temb, attention, c);
+    }
+    public Tensor forward(Tensor x, Tensor temb, Tensor context)
+    {
+        x = resnets[0].forward(x, temb);
+        if (attentions is not null) x = attentions[0].forward(x, context);
+        return resnets[1].forward(x, temb);
+    }
+    protected override Module CloneModule() => clone();
+}
+
+public sealed class UNet2DConditionModel : Module
+{
+    public readonly UNetConfig config;
+    public readonly Conv2d conv_in, conv_out;
+    public readonly TimestepEmbedding time_embedding;
+    public readonly ModuleList<UNetDownBlock> down_blocks;
+    public readonly UNetMidBlock mid_block;
+    public readonly ModuleList<UNetUpBlock> up_blocks;
+    public readonly GroupNorm conv_norm_out;
+
+    public UNet2DConditionModel(UNetConfig config)
+    {
+        config.Validate();
+        this.config = config;
+        var ch = config.block_out_channels;
+        long temb = ch[0] * 4;
+        conv_in = register_module("conv_in", new Conv2d(config.in_channels, ch[0], 3, padding: 1));
+        time_embedding = register_module("time_embedding", new TimestepEmbedding(ch[0], temb));
+
+        var downs = new List<UNetDownBlock>();
+        for (var i = 0; i < ch.Length; i++)
+            downs.Add(new UNetDownBlock(i == 0 ? ch[0] : ch[i - 1], ch[i], temb, config.layers_per_block,
+                config.down_block_types[i] == DownBlockType.CrossAttnDownBlock2D, downsample: i < ch.Length - 1, config));
+        down_blocks = register_module("down_blocks", new ModuleList<UNetDownBlock>(downs));
+
+        mid_block = register_module("mid_block", new UNetMidBlock(ch[^1], temb, config.mid_block_attention, config));
+
+        var rev = ch.Reverse().ToArray();
+        var ups = new List<UNetUpBlock>();
+        for (var i = 0; i < rev.Length; i++)
+            ups.Add(new UNetUpBlock(in_ch: rev[Math.Min(i + 1, rev.Length - 1)], prev_out_ch: i == 0 ? rev[0] : rev[i - 1], out_ch: rev[i], temb,
+                config.layers_per_block + 1, config.up_block_types[i] == UpBlockType.CrossAttnUpBlock2D, upsample: i < rev.Length - 1, config));
+        up_blocks = register_module("up_blocks", new ModuleList<UNetUpBlock>(ups));
+
+        conv_norm_out = register_module("conv_norm_out", new GroupNorm(config.norm_num_groups, ch[0], config.norm_eps));
+        conv_out = register_module("conv_out", new Conv2d(ch[0], config.out_channels, 3, padding: 1));
+    }
+
+    /// <summary>The network output (ε̂ or v̂, per config.prediction_type).</summary>
+    /// <param name="sample">(B, in_channels, H, W) noisy latents z_t</param>
+    /// <param name="timestep">(B) DDPM timesteps in [0, 1000)</param>
+    /// <param name="context">(B, S, cross_attention_dim) text-encoder states</param>
+    public Tensor forward(Tensor sample, Tensor timestep, Tensor context)
+    {
+        using var scope = torch.NewDisposeScope();
+        // 1. time embedding                                                           // (B, 4·C0)
+        var temb = time_embedding.forward(TimestepFeatures.Embed(timestep, config.block_out_channels[0]));
+        // 2. down path, keeping every state for the skips
+        var x = conv_in.forward(sample);
+        var skips = new List<Tensor> { x };
+        foreach (var block in down_blocks) x = block.forward(x, temb, context, skips);
+        // 3. middle, at the lowest resolution
+        x = mid_block.forward(x, temb, context);
+        // 4. up path, consuming the skips in reverse
+        foreach (var block in up_blocks) x = block.forward(x, temb, context, skips);
+        // 5. output                                                                    // (B, out_channels, H, W)
+        return conv_out.forward(conv_norm_out.forward(x).silu()).MoveToOuterScope();
+    }
+
+    protected override Module CloneModule() => new UNet2DConditionModel(config);
+}
