@@ -6,4 +6,5 @@ var root = new RootCommand("Concept-erasure workbook: a miniature Stable Diffusi
 root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -18,6 +18,10 @@ internal static class BenchCommand
         torchCmd.Options.Add(threads);
         torchCmd.SetAction(r => { TorchBench(r.GetValue(threads)); return 0; });
         bench.Subcommands.Add(torchCmd);
+        var modelCmd = new Command("models", "Training-step throughput (images/s) of the foundation model's parts at their default sizes.");
+        modelCmd.Options.Add(threads);
+        modelCmd.SetAction(r => { ModelBench(r.GetValue(threads)); return 0; });
+        bench.Subcommands.Add(modelCmd);
         return bench;
     }
 
@@ -96,6 +100,53 @@ internal static class BenchCommand
         Console.WriteLine($"| bridge calls per block step | {opsPerStep} | |");
         Console.WriteLine($"| bridge overhead share of step (calls × overhead ÷ step) | {bridgeShare:P2} | ≤ 5% |");
         Console.WriteLine($"| sgemm 1024³ (median of 10) | {2.0 * 1024 * 1024 * 1024 / gemm / 1e9:F1} GFLOP/s | OpenBLAS-class (reference BLAS ≈ 15× slower) |");
+    }
+
+    static double TimeStep(Func<Tensor> loss, int reps = 5)
+    {
+        var ms = new List<double>();
+        for (var i = 0; i < reps + 1; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (torch.NewDisposeScope()) loss().backward();
+            ms.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        return Median(ms.Skip(1));
+    }
+
+    static void ModelBench(int threads)
+    {
+        torch.set_num_threads(threads);
+        torch.manual_seed(0);
+        Console.WriteLine($"libtorch {torch.version}, {torch.get_num_threads()} threads");
+        Console.WriteLine("| part | parameters | batch | fwd+bwd ms | images/s |");
+        Console.WriteLine("|---|---|---|---|---|");
+        const int B = 32;
+        using (var vae = new ConceptErasure.Models.AutoencoderKL(new ConceptErasure.Models.AutoencoderConfig()))
+        {
+            using var x = torch.randn(B, 3, 32, 32);
+            var ms = TimeStep(() => { using var q = vae.encode(x); return F.mse_loss(vae.decode(q.mean), x); });
+            Console.WriteLine($"| autoencoder | {vae.parameter_count():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
+        }
+        using (var clip = new ConceptErasure.Models.ClipModel(new ConceptErasure.Models.ClipConfig()))
+        {
+            using var x = torch.randn(B, 3, 32, 32);
+            var ms = TimeStep(() => clip.EmbedImage(x).sum());
+            Console.WriteLine($"| clip image tower | {clip.vision.parameter_count():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
+        }
+        using (var unet = new ConceptErasure.Models.UNet2DConditionModel(new ConceptErasure.Models.UNetConfig()))
+        {
+            using var z = torch.randn(B, 4, 8, 8);
+            using var t = torch.randint(0, 1000, [B]);
+            using var c = torch.randn(B, 16, 128);
+            var ms = TimeStep(() => unet.forward(z, t, c).square().mean());
+            Console.WriteLine($"| unet | {unet.parameter_count():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
+            using var z1 = torch.randn(1, 4, 8, 8);
+            using var t1 = torch.randint(0, 1000, [1]);
+            using var c1 = torch.randn(1, 16, 128);
+            var ms1 = TimeStep(() => unet.forward(z1, t1, c1).square().mean(), 10);
+            Console.WriteLine($"| unet (erasure unit) | | 1 | {ms1:F1} | {1000 / ms1:F1} |");
+        }
     }
 
     /// <summary>conv3×3 → GN → SiLU → conv3×3/2 → GN → SiLU → self-attention over 16×16 tokens → residual.</summary>

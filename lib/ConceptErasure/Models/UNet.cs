@@ -17,10 +17,10 @@ public sealed record UNetConfig
     public int sample_size { get; init; } = 8;                 // latent height = width
     public int in_channels { get; init; } = 4;                 // latent channels
     public int out_channels { get; init; } = 4;
-    public int[] block_out_channels { get; init; } = [64, 128, 192];
-    public DownBlockType[] down_block_types { get; init; } = [DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D, DownBlockType.DownBlock2D];
-    public UpBlockType[] up_block_types { get; init; } = [UpBlockType.UpBlock2D, UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D];
-    public int layers_per_block { get; init; } = 2;
+    public int[] block_out_channels { get; init; } = [64, 128];
+    public DownBlockType[] down_block_types { get; init; } = [DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D];
+    public UpBlockType[] up_block_types { get; init; } = [UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D];
+    public int layers_per_block { get; init; } = 1;
     public int attention_heads { get; init; } = 4;             // heads per transformer (SD v1: 8)
     public int cross_attention_dim { get; init; } = 128;       // = text encoder hidden_size (SD v1: 768)
     public int norm_num_groups { get; init; } = 32;

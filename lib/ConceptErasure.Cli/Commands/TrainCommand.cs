@@ -1,0 +1,147 @@
+// `workbook train vae|clip|unet|export`: the pretraining of the foundation model, step by step, each resumable
+// (--resume) from its run folder's checkpoint. The order is: vae and clip (independent), then unet (needs
+// both), then export (writes the shippable model folder from the UNet's EMA weights).
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConceptErasure.Data;
+using ConceptErasure.Models;
+using ConceptErasure.Torch;
+using ConceptErasure.Training;
+
+namespace ConceptErasure.Cli.Commands;
+
+internal static class TrainCommand
+{
+    static readonly Option<bool> Resume = new("--resume") { Description = "continue the run folder's checkpoint" };
+    static readonly Option<long> Steps = new("--steps") { Description = "total optimiser steps (0 = the recipe's default)" };
+    static readonly Option<int> Batch = new("--batch") { Description = "batch size (0 = the recipe's default)" };
+    static readonly Option<ulong> Seed = new("--seed") { Description = "random seed", DefaultValueFactory = _ => 0 };
+    static readonly Option<int> Threads = new("--threads") { Description = "libtorch threads (default: all cores)" };
+
+    static Option<string> Dir(string name, string def, string what) => new(name) { Description = what, DefaultValueFactory = _ => def };
+
+    public static Command Create()
+    {
+        var train = new Command("train", "Pretrain the foundation model's parts (resumable).");
+
+        var vaeOut = Dir("--out", "runs/vae", "run folder");
+        var vae = new Command("vae", "Train the latent autoencoder on the emoji sprites.") { vaeOut, Resume, Steps, Batch, Seed, Threads };
+        vae.SetAction(r => Guard(() =>
+        {
+            Setup(r);
+            var c = new AutoencoderTrainingConfig { seed = r.GetValue(Seed) };
+            c = c with { loop = Loop(c.loop, r) };
+            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
+            WriteConfig(r.GetValue(vaeOut)!, "train-config.json", c);
+            AutoencoderTraining.Train(data, new AutoencoderConfig(), c, r.GetValue(vaeOut)!, r.GetValue(Resume), Console.Out, Cancel());
+        }));
+
+        var clipOut = Dir("--out", "runs/clip", "run folder");
+        var clip = new Command("clip", "Train the tiny CLIP (its text tower is the foundation model's text encoder).") { clipOut, Resume, Steps, Batch, Seed, Threads };
+        clip.SetAction(r => Guard(() =>
+        {
+            Setup(r);
+            var c = new ClipTrainingConfig { seed = r.GetValue(Seed) };
+            c = c with { loop = Loop(c.loop, r) };
+            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
+            WriteConfig(r.GetValue(clipOut)!, "train-config.json", c);
+            ClipTraining.Train(data, WordTokenizer.LoadDefault(), new ClipConfig(), c, r.GetValue(clipOut)!, r.GetValue(Resume), Console.Out, Cancel());
+        }));
+
+        var vaeIn = Dir("--vae", "runs/vae", "trained autoencoder run folder");
+        var clipIn = Dir("--clip", "runs/clip", "trained CLIP run folder");
+        var unetOut = Dir("--out", "runs/unet", "run folder");
+        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, Resume, Steps, Batch, Seed, Threads };
+        unet.SetAction(r => Guard(() =>
+        {
+            Setup(r);
+            var c = new DiffusionTrainingConfig { seed = r.GetValue(Seed) };
+            c = c with { loop = Loop(c.loop, r) };
+            using var model = Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig());
+            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
+            WriteConfig(r.GetValue(unetOut)!, "train-config.json", c);
+            DiffusionTraining.Train(data, model, c, r.GetValue(unetOut)!, r.GetValue(Resume), Console.Out, Cancel());
+        }));
+
+        var unetIn = Dir("--unet", "runs/unet", "UNet run folder (its checkpoint's EMA weights are exported)");
+        var exportOut = Dir("--out", FoundationModel.DefaultPath, "model folder to write");
+        var export = new Command("export", "Write the foundation model folder from trained parts.") { vaeIn, clipIn, unetIn, exportOut };
+        export.SetAction(r => Guard(() =>
+        {
+            using var model = Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig());
+            var ckpt = Path.Combine(r.GetValue(unetIn)!, Checkpoint.FolderName, "unet_ema.safetensors");
+            Serialization.LoadModule(model.Unet, ckpt);
+            model.Save(r.GetValue(exportOut)!);
+            Console.WriteLine($"wrote {r.GetValue(exportOut)} (UNet EMA weights from {ckpt})");
+        }));
+
+        train.Subcommands.Add(vae);
+        train.Subcommands.Add(clip);
+        train.Subcommands.Add(unet);
+        train.Subcommands.Add(export);
+        return train;
+    }
+
+    /// <summary>A foundation model from a trained autoencoder, a trained CLIP's text tower and a fresh UNet.</summary>
+    internal static FoundationModel Assemble(string vaeDir, string clipDir, UNetConfig unetConfig)
+    {
+        var vaeJson = JsonNode.Parse(File.ReadAllText(Path.Combine(vaeDir, "vae.json")))!;
+        var vaeConfig = vaeJson["config"].Deserialize<AutoencoderConfig>(FoundationConfig.Json)!;
+        var clipJson = JsonNode.Parse(File.ReadAllText(Path.Combine(clipDir, "clip.json")))!;
+        var clipConfig = clipJson["config"].Deserialize<ClipConfig>(FoundationConfig.Json)!;
+        var vae = new AutoencoderKL(vaeConfig);
+        Serialization.LoadModule(vae, Path.Combine(vaeDir, "vae.safetensors"));
+        using var clip = new ClipModel(clipConfig);
+        Serialization.LoadModule(clip, Path.Combine(clipDir, "clip.safetensors"));
+        var text = clip.text.Clone<ClipTextModel>();
+        var config = new FoundationConfig { text_encoder = clipConfig.text, unet = unetConfig with { cross_attention_dim = clipConfig.text.hidden_size }, vae = vaeConfig };
+        var tokenizer = WordTokenizer.Load(Path.Combine(clipDir, "vocab.txt"), clipConfig.text.max_position_embeddings);
+        return new FoundationModel(config, tokenizer, text, new UNet2DConditionModel(config.unet), vae);
+    }
+
+    static void Setup(ParseResult r)
+    {
+        var t = r.GetValue(Threads);
+        if (t > 0) torch.set_num_threads(t);
+    }
+
+    static LoopOptions Loop(LoopOptions o, ParseResult r)
+    {
+        var steps = r.GetValue(Steps);
+        var batch = r.GetValue(Batch);
+        if (steps < 0 || batch < 0) throw new ArgumentException("--steps and --batch must be ≥ 0");
+        return o with { steps = steps > 0 ? steps : o.steps, batch_size = batch > 0 ? batch : o.batch_size };
+    }
+
+    static void WriteConfig<T>(string dir, string name, T config)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(Path.Combine(dir, name), JsonSerializer.Serialize(config, FoundationConfig.Json) + "\n");
+    }
+
+    static CancellationToken Cancel()
+    {
+        var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return;   // a second Ctrl-C kills the process
+            e.Cancel = true;
+            Console.Error.WriteLine("stopping after the current step (Ctrl-C again to abort)…");
+            cts.Cancel();
+        };
+        return cts.Token;
+    }
+
+    /// <summary>Bad input and known failures become one message and exit code 1, not a stack trace.</summary>
+    internal static int Guard(Action body)
+    {
+        try { body(); return 0; }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+                                      or InvalidOperationException or NonFiniteLossException or EmojiDataUnavailableException or TorchException)
+        {
+            Console.Error.WriteLine($"workbook: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+// Clip.cs — a tiny CLIP (Radford et al. 2021): an image tower and the text tower of TextEncoder.cs trained
+// contrastively on emoji/caption pairs. It plays two roles, as in the paper's setting: its text tower is the
+// frozen text encoder of the foundation model (SD uses CLIP's), and CLIP score = 100·cos(image, text) is an
+// evaluation metric. Loss: symmetric cross-entropy over the batch's image–text similarity matrix.
+using ConceptErasure.Torch;
+using ConceptErasure.Torch.nn;
+
+namespace ConceptErasure.Models;
+
+public sealed record ClipConfig
+{
+    public TextEncoderConfig text { get; init; } = new();
+    public int[] vision_channels { get; init; } = [32, 64, 128];   // conv tower: 32 → 16 → 8 → pooled
+    public int image_size { get; init; } = 32;
+}
+
+/// <summary>Residual conv tower: conv_in, stages of [ResnetBlock2D, stride-2 conv], group norm, global average pool.</summary>
+public sealed class ClipVisionTower : Module<Tensor, Tensor>
+{
+    public readonly Conv2d conv_in;
+    public readonly ModuleList<ResnetBlock2D> blocks;
+    public readonly ModuleList<Downsample2D> downsamplers;
+    public readonly GroupNorm norm_out;
+    readonly int[] ch;
+    public ClipVisionTower(int[] channels)
+    {
+        ch = channels;
+        conv_in = register_module("conv_in", new Conv2d(3, ch[0], 3, padding: 1));
+        blocks = register_module("blocks", new ModuleList<ResnetBlock2D>(Enumerable.Range(0, ch.Length)
+            .Select(i => new ResnetBlock2D(i == 0 ? ch[0] : ch[i - 1], ch[i], 0, Math.Min(32, ch[i] / 4), 1e-5))));
+        downsamplers = register_module("downsamplers", new ModuleList<Downsample2D>(ch.Select(c => new Downsample2D(c))));
+        norm_out = register_module("norm_out", new GroupNorm(Math.Min(32, ch[^1] / 4), ch[^1]));
+    }
+    public int Width => ch[^1];
+    public override Tensor forward(Tensor x)   // (B, 3, 32, 32) → (B, C)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = conv_in.forward(x);
+        for (var i = 0; i < blocks.Count; i++) h = downsamplers[i].forward(blocks[i].forward(h, null));
+        return norm_out.forward(h).silu().mean([2, 3]).MoveToOuterScope();
+    }
+    /// <summary>Penultimate feature map pooled, for Fréchet distances and probes.</summary>
+    protected override Module CloneModule() => new ClipVisionTower(ch);
+}
+
+public sealed class ClipModel : Module
+{
+    public readonly ClipConfig config;
+    public readonly ClipTextModel text;
+    public readonly ClipVisionTower vision;
+    public readonly Linear text_projection, visual_projection;
+    public readonly Parameter logit_scale;
+
+    public ClipModel(ClipConfig config)
+    {
+        this.config = config;
+        text = register_module("text", new ClipTextModel(config.text));
+        vision = register_module("vision", new ClipVisionTower(config.vision_channels));
+        text_projection = register_module("text_projection", new Linear(config.text.hidden_size, config.text.projection_dim, bias: false));
+        visual_projection = register_module("visual_projection", new Linear(vision.Width, config.text.projection_dim, bias: false));
+        logit_scale = register_parameter("logit_scale", new Parameter(torch.full([], Math.Log(1 / 0.07))));
+    }
+
+    /// <summary>Unit-norm text embeddings (B, P).</summary>
+    public Tensor EmbedText(Tensor ids, Tensor eos)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var enc = text.forward(ids, eos);
+        var e = text_projection.forward(enc.pooled);
+        return (e / e.norm([1], keepdim: true)).MoveToOuterScope();
+    }
+    /// <summary>Unit-norm image embeddings (B, P); images in [−1, 1].</summary>
+    public Tensor EmbedImage(Tensor images)
+    {
+        using var scope = torch.NewDisposeScope();
+        var e = visual_projection.forward(vision.forward(images));
+        return (e / e.norm([1], keepdim: true)).MoveToOuterScope();
+    }
+
+    /// <summary>L = ½[CE(s·I·Tᵀ, P) + CE(s·T·Iᵀ, Pᵀ)], s = exp(logit_scale) ≤ 100, with soft targets P: row i
+    /// spreads its mass over every caption that truly describes image i (a batch can hold the same concept
+    /// twice, and "delivery truck" describes both styles' sprites). positives: (B_img, B_txt) 0/1.</summary>
+    public Tensor ContrastiveLoss(Tensor imageEmb, Tensor textEmb, Tensor positives)
+    {
+        using var scope = torch.NewDisposeScope();
+        var scale = logit_scale.clamp(max: Math.Log(100)).exp();
+        var logits = imageEmb.matmul(textEmb.T) * scale;                          // (B, B)
+        var imageTargets = positives / positives.sum(1, keepdim: true);
+        var textTargets = positives.T / positives.T.sum(1, keepdim: true);
+        var loss = (F.cross_entropy(logits, imageTargets) + F.cross_entropy(logits.T, textTargets)) * 0.5;
+        return loss.MoveToOuterScope();
+    }
+
+    protected override Module CloneModule() => new ClipModel(config);
+}

@@ -1,0 +1,126 @@
+// FoundationModel.cs — the text-to-image model every notebook and command runs on: tokenizer + frozen text
+// encoder + UNet + autoencoder + noise schedule, loaded from one folder (data/models/foundation by default):
+//   model.json              configs of all parts (unknown keys are errors), prediction type, latent scale
+//   text_encoder.safetensors, unet.safetensors, vae.safetensors, vocab.txt, MODEL_CARD.md
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConceptErasure.Data;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Schedulers;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Models;
+
+public sealed record FoundationConfig
+{
+    public TextEncoderConfig text_encoder { get; init; } = new();
+    public UNetConfig unet { get; init; } = new();
+    public AutoencoderConfig vae { get; init; } = new();
+    public int train_timesteps { get; init; } = NoiseSchedule.DefaultTrainSteps;
+    public double beta_start { get; init; } = 0.00085;   // Stable Diffusion's scaled-linear schedule
+    public double beta_end { get; init; } = 0.012;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,   // unknown keys are errors
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static FoundationConfig Load(string path)
+    {
+        try { return JsonSerializer.Deserialize<FoundationConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+    }
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+}
+
+public sealed class FoundationModel : IDisposable
+{
+    public FoundationConfig Config { get; }
+    public WordTokenizer Tokenizer { get; }
+    public ClipTextModel TextEncoder { get; }
+    public UNet2DConditionModel Unet { get; }
+    public AutoencoderKL Vae { get; }
+    public NoiseSchedule Schedule { get; }
+    public PromptEncoder Prompts { get; }
+    public Prediction Prediction => NoiseSchedule.ParsePrediction(Config.unet.prediction_type);
+    public Device Device => Unet.device;
+
+    public FoundationModel(FoundationConfig config, WordTokenizer tokenizer, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae)
+    {
+        (Config, Tokenizer, TextEncoder, Unet, Vae) = (config, tokenizer, text, unet, vae);
+        Schedule = new NoiseSchedule(config.train_timesteps, config.beta_start, config.beta_end);
+        TextEncoder.requires_grad_(false).eval();
+        Vae.requires_grad_(false).eval();
+        Unet.eval();
+        Prompts = new PromptEncoder(tokenizer, text);
+    }
+
+    public const string DefaultFolderName = "foundation";
+    public static string DefaultPath => Path.Combine(DataPaths.DataDir(), "models", DefaultFolderName);
+
+    /// <summary>Loads the model in a folder (default: the shipped one). Every file is validated; a problem is one
+    /// clear error naming the file.</summary>
+    public static FoundationModel Load(string? folder = null, Device? device = null)
+    {
+        folder ??= DefaultPath;
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"no foundation model at {folder}");
+        var config = FoundationConfig.Load(Path.Combine(folder, "model.json"));
+        var tokenizer = WordTokenizer.Load(Path.Combine(folder, "vocab.txt"), config.text_encoder.max_position_embeddings);
+        ClipTextModel? text = null; UNet2DConditionModel? unet = null; AutoencoderKL? vae = null;
+        try
+        {
+            using (Torch.nn.init.no_init())
+            {
+                text = new ClipTextModel(config.text_encoder);
+                unet = new UNet2DConditionModel(config.unet);
+                vae = new AutoencoderKL(config.vae);
+            }
+            Serialization.LoadModule(text, Path.Combine(folder, "text_encoder.safetensors"));
+            Serialization.LoadModule(unet, Path.Combine(folder, "unet.safetensors"));
+            Serialization.LoadModule(vae, Path.Combine(folder, "vae.safetensors"));
+            if (device is { } d) { text.to(d); unet.to(d); vae.to(d); }
+            return new FoundationModel(config, tokenizer, text, unet, vae);
+        }
+        catch
+        {
+            text?.Dispose(); unet?.Dispose(); vae?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes the model folder (weights as float32 safetensors, config, vocabulary), atomically per file.</summary>
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, "model.json"), Config.ToJson() + "\n");
+        Tokenizer.Save(Path.Combine(folder, "vocab.txt"));
+        Serialization.SaveModule(TextEncoder, Path.Combine(folder, "text_encoder.safetensors"));
+        Serialization.SaveModule(Unet, Path.Combine(folder, "unet.safetensors"));
+        Serialization.SaveModule(Vae, Path.Combine(folder, "vae.safetensors"));
+    }
+
+    /// <summary>z = scaling_factor · E(x): images in [−1, 1] → diffusion latents (posterior mean).</summary>
+    public Tensor EncodeImages(Tensor images)
+    {
+        using var _ = torch.no_grad();
+        using var q = Vae.encode(images);
+        return q.mean * Config.vae.scaling_factor;
+    }
+
+    /// <summary>x = D(z / scaling_factor), clamped to [−1, 1].</summary>
+    public Tensor DecodeLatents(Tensor z)
+    {
+        using var _ = torch.no_grad();
+        using var unscaled = z / Config.vae.scaling_factor;
+        using var x = Vae.decode(unscaled);
+        return x.clamp(-1, 1);
+    }
+
+    public void Dispose()
+    {
+        Prompts.Dispose();
+        TextEncoder.Dispose(); Unet.Dispose(); Vae.Dispose();
+    }
+}

@@ -1,0 +1,106 @@
+// DiffusionTraining.cs — pretraining of the UNet as latent diffusion (Rombach et al. 2022) with the DDPM
+// objective in v-parameterisation (Salimans & Ho 2022):
+//   z₀ ~ q(z|x)·scale,  t ~ U{0..T−1},  ε ~ N(0, I),  z_t = √ᾱ z₀ + √(1−ᾱ) ε,
+//   L = ‖v_θ(z_t, t, τ(caption)) − (√ᾱ ε − √(1−ᾱ) z₀)‖²
+// Captions are dropped to "" with probability p_uncond so one network learns both the conditional and the
+// unconditional model that classifier-free guidance combines. EMA weights are what gets shipped.
+using ConceptErasure.Data;
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Schedulers;
+using ConceptErasure.Torch;
+using ConceptErasure.Torch.optim;
+
+namespace ConceptErasure.Training;
+
+public sealed record DiffusionTrainingConfig
+{
+    public LoopOptions loop { get; init; } = new() { steps = 20000, batch_size = 64, checkpoint_every = 250 };
+    public double lr { get; init; } = 5e-4;            // AdamW peak
+    public long warmup { get; init; } = 500;
+    public double min_lr_fraction { get; init; } = 0.1;
+    public double weight_decay { get; init; } = 0.01;
+    public double ema_decay { get; init; } = 0.999;
+    public double caption_dropout { get; init; } = 0.1;  // p_uncond
+    public ulong seed { get; init; } = 0;
+}
+
+public static class DiffusionTraining
+{
+    /// <summary>Posterior moments of every sprite under the (frozen) autoencoder, scaled: (N, 2L, h, w) = [μ·s, log σ²].</summary>
+    public static Tensor EncodeDataset(AutoencoderKL vae, EmojiTrainingSet data)
+    {
+        using var _ = torch.no_grad();
+        var parts = new List<Tensor>();
+        for (var i = 0; i < data.Count; i += 256)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var q = vae.encode(data.Images.narrow(0, i, Math.Min(256, data.Count - i)));
+            parts.Add(torch.cat([q.mean * vae.config.scaling_factor, q.logvar], 1).MoveToOuterScope());
+        }
+        var all = torch.cat(parts, 0).DetachFromDisposeScope();
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    public static long Train(EmojiTrainingSet data, FoundationModel model, DiffusionTrainingConfig c, string runDir, bool resume, TextWriter log,
+        CancellationToken cancel = default)
+    {
+        torch.manual_seed(c.seed);
+        var unet = model.Unet;
+        unet.train();
+        using var ema = new Ema(unet, c.ema_decay);
+        using var opt = new AdamW(unet.parameters_(), c.lr, weight_decay: c.weight_decay);
+        using var g = new Generator(c.seed + 1);
+        var parts = new Checkpoint.Parts();
+        parts.Modules["unet"] = unet;
+        parts.Modules["unet_ema"] = ema.Model;
+        parts.Optimizers["unet"] = opt;
+        parts.Generators["batches"] = g;
+        using var moments = EncodeDataset(model.Vae, data);
+        var L = model.Config.vae.latent_channels;
+        var schedule = model.Schedule;
+        var prediction = model.Prediction;
+        log.WriteLine($"unet: {unet.parameter_count():N0} parameters, {prediction} prediction; {data.Count} sprites; latents {string.Join('×', moments.shape.Skip(1))}");
+
+        return TrainingLoop.Run(runDir, c.loop, parts, opt,
+            new LrSchedule.WarmupCosine(c.lr, c.warmup, c.loop.steps, c.lr * c.min_lr_fraction),
+            s =>
+            {
+                var B = c.loop.batch_size;
+                var idx = data.SampleIndices(B, g);
+                using var u = torch.rand([B, 2], g);
+                var uv = u.ToDoubleArray();
+                var captions = idx.Select((i, k) => uv[2 * k] < c.caption_dropout ? Captions.Unconditional
+                    : Captions.ForSample(data.Samples[(int)i], (int)(uv[2 * k + 1] * Captions.Templates.Count))).ToList();
+
+                // 1. z₀ ~ q(z|x), scaled: μ·s + σ·s·ξ
+                using var idxT = torch.tensor(idx);
+                var m = moments.index_select(0, idxT);
+                var mu = m.narrow(1, 0, L);
+                var std = (m.narrow(1, L, L) * 0.5).exp() * model.Config.vae.scaling_factor;
+                var z0 = mu + std * torch.randn(mu.shape, g);
+                // 2. forward process at random t
+                var t = torch.randint(0, schedule.TrainSteps, [B], g);
+                var noise = torch.randn(z0.shape, g);
+                var zt = schedule.AddNoise(z0, noise, t);
+                var target = schedule.Target(prediction, z0, noise, t);
+                // 3. conditioning (frozen text encoder, not cached: many distinct captions)
+                Tensor context;
+                using (torch.no_grad())
+                {
+                    var (ids, eos) = model.Prompts.Tokenize(captions);
+                    using var enc = model.TextEncoder.forward(ids, eos);
+                    context = enc.last_hidden_state.alias();
+                }
+                // 4. loss and update
+                opt.zero_grad();
+                var loss = F.mse_loss(unet.forward(zt, t, context), target);
+                loss.backward();
+                var gradNorm = utils.clip_grad_norm_(unet.parameters_(), 1.0);
+                opt.step();
+                ema.Update();
+                return new Dictionary<string, double> { ["loss"] = loss.item(), ["grad"] = gradNorm };
+            }, resume, log, cancel);
+    }
+}

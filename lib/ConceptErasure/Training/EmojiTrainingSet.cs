@@ -1,0 +1,108 @@
+// EmojiTrainingSet.cs — the emoji images as training tensors: all sprites of the chosen styles in one (N, 3, 32, 32)
+// tensor in [−1, 1], a deterministic held-out split, seeded batch sampling, and the augmentations the judges
+// are trained with (shift, scale, blur, noise). Batches are drawn with a Generator whose state is checkpointed,
+// so a resumed run sees the same batches an uninterrupted one would.
+using ConceptErasure.Data;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Training;
+
+public sealed class EmojiTrainingSet : IDisposable
+{
+    public IReadOnlyList<EmojiSample> Samples { get; }
+    /// <summary>(N, 3, 32, 32) in [−1, 1].</summary>
+    public Tensor Images { get; }
+    public int Count => Samples.Count;
+
+    public EmojiTrainingSet(IReadOnlyList<EmojiSample> samples, Tensor images)
+    {
+        Samples = samples;
+        Images = images.DetachFromDisposeScope();
+    }
+
+    public static EmojiTrainingSet FromImages(EmojiImageSet set) =>
+        new(set.Samples, torch.tensor(set.Pixels, set.Shape));
+
+    /// <summary>Loads the default styles (twitter, google) and selection (no flags, no skin tones).</summary>
+    public static EmojiTrainingSet LoadDefault(TextWriter? log = null)
+    {
+        var data = EmojiData.Load(log: log);
+        return FromImages(data.Images());
+    }
+
+    /// <summary>Deterministic split by concept: every <paramref name="every"/>-th concept (in index order) is held out,
+    /// with all its styles, so held-out numbers measure generalisation to unseen sprites.</summary>
+    public (EmojiTrainingSet train, EmojiTrainingSet heldOut) SplitByConcept(int every = 20)
+    {
+        var concepts = Samples.Select(s => s.Concept.Name).Distinct().ToList();
+        var held = concepts.Where((_, i) => i % every == every - 1).ToHashSet();
+        var trainIdx = Enumerable.Range(0, Count).Where(i => !held.Contains(Samples[i].Concept.Name)).ToArray();
+        var heldIdx = Enumerable.Range(0, Count).Where(i => held.Contains(Samples[i].Concept.Name)).ToArray();
+        return (Subset(trainIdx), Subset(heldIdx));
+    }
+
+    public EmojiTrainingSet Subset(long[] indices)
+    {
+        using var idx = torch.tensor(indices);
+        return new EmojiTrainingSet(indices.Select(i => Samples[(int)i]).ToList(), Images.index_select(0, idx));
+    }
+    EmojiTrainingSet Subset(int[] indices) => Subset(indices.Select(i => (long)i).ToArray());
+
+    /// <summary>B random indices (with replacement) from the generator.</summary>
+    public long[] SampleIndices(int batch, Generator g)
+    {
+        using var t = torch.randint(0, Count, [batch], g);
+        return t.data<long>();
+    }
+
+    public Tensor Batch(long[] indices)
+    {
+        using var idx = torch.tensor(indices);
+        return Images.index_select(0, idx);
+    }
+
+    public void Dispose() => Images.Dispose();
+}
+
+/// <summary>Image augmentations for the judges: random shift (±shift px, white fill), random scale (zoom out/in by up
+/// to ±scale, white fill), blur (resample through a smaller size) and Gaussian noise — all drawn from a generator.</summary>
+public static class Augment
+{
+    public static Tensor Apply(Tensor images, Generator g, int shift = 3, double scale = 0.15, double blurProbability = 0.3, double noise = 0.08)
+    {
+        using var scope = torch.NewDisposeScope();
+        long B = images.size(0), H = images.size(2), W = images.size(3);
+        using var r = torch.rand([B, 5], g);
+        var u = r.ToDoubleArray();
+        var padded = F.pad(images, [shift, shift, shift, shift], 1.0);   // white border
+        var outs = new List<Tensor>((int)B);
+        for (var i = 0; i < B; i++)
+        {
+            var x = padded.narrow(0, i, 1);
+            // 1. scale: resize the padded canvas, then crop/pad back around the centre
+            var s = 1 + scale * (2 * u[i * 5] - 1);
+            var size = (long)Math.Round((H + 2 * shift) * s);
+            x = F.interpolate(x, size, size, bilinear: true);
+            if (size < H + 2 * shift)
+            {
+                var p = H + 2 * shift - size;
+                x = F.pad(x, [p / 2, p - p / 2, p / 2, p - p / 2], 1.0);
+                size = H + 2 * shift;
+            }
+            // 2. shift: a random H×W window of the (scaled) canvas
+            var maxOff = size - H;
+            var dy = (long)Math.Round(u[i * 5 + 1] * maxOff);
+            var dx = (long)Math.Round(u[i * 5 + 2] * maxOff);
+            x = x.narrow(2, dy, H).narrow(3, dx, W);
+            // 3. blur: down to 2/3 size and back up
+            if (u[i * 5 + 3] < blurProbability)
+                x = F.interpolate(F.interpolate(x, H * 2 / 3, W * 2 / 3, bilinear: true), H, W, bilinear: true);
+            outs.Add(x);
+        }
+        var batch = torch.cat(outs, 0);
+        // 4. noise with a per-image standard deviation in [0, noise]
+        var sigma = torch.tensor(u.Where((_, k) => k % 5 == 4).Select(v => v * noise).ToArray(), [B, 1, 1, 1]).to(images.dtype);
+        batch = (batch + torch.randn(batch.shape, g, batch.dtype) * sigma).clamp(-1, 1);
+        return batch.MoveToOuterScope();
+    }
+}
