@@ -121,6 +121,7 @@ public static class PlainText
             _ => null,
         };
         if (keyword is not null && !t.IsEnum) return keyword;
+        if (t.Name.Contains("AnonymousType", StringComparison.Ordinal)) return "anonymous";
         if (!t.IsGenericType) return t.Name;
         var name = t.Name;
         var tick = name.IndexOf('`');
