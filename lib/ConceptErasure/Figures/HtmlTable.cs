@@ -65,7 +65,9 @@ public sealed class HtmlTable : IMimeRenderable
         sb.Append("<table>\n");
         if (Title.Length > 0) sb.Append("<caption>").Append(SvgText.Escape(Title)).Append("</caption>\n");
         sb.Append("<thead><tr>");
-        foreach (var c in Columns) sb.Append("<th>").Append(SvgText.Escape(c)).Append("</th>");
+        for (int i = 0; i < Columns.Count; i++)
+            sb.Append(NumericColumn(i) ? "<th align=\"right\" style=\"text-align:right\">" : "<th align=\"left\" style=\"text-align:left\">")
+              .Append(SvgText.Escape(Columns[i])).Append("</th>");
         sb.Append("</tr></thead>\n<tbody>\n");
         foreach (var row in _rows)
         {
@@ -73,7 +75,7 @@ public sealed class HtmlTable : IMimeRenderable
             foreach (var cell in row)
             {
                 bool numeric = IsNumber(cell);
-                sb.Append(numeric ? "<td align=\"right\" style=\"text-align:right\">" : "<td>")
+                sb.Append(numeric ? "<td align=\"right\" style=\"text-align:right\">" : "<td align=\"left\" style=\"text-align:left\">")
                   .Append(SvgText.Escape(FormatCell(cell))).Append("</td>");
             }
             sb.Append("</tr>\n");
@@ -114,6 +116,8 @@ public sealed class HtmlTable : IMimeRenderable
     }
 
     public override string ToString() => ToText();
+
+    private bool NumericColumn(int i) => _rows.Count > 0 && _rows.All(r => r[i] is null || IsNumber(r[i]));
 
     private static bool IsNumber(object? v) => v is sbyte or byte or short or ushort or int or uint or long or ulong or float or double or decimal;
 }

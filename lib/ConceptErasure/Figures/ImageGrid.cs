@@ -2,7 +2,10 @@
 // a base64 PNG <image>. Images are given as PNG bytes or as RGB float arrays of shape (3, H, W) in [-1, 1]
 // (the diffusion model's output range). Small images are scaled up with pixelated rendering so that a
 // 32×32 sample stays crisp. Captions wrap to two lines; the full caption is also the image's hover text.
-// Renders as image/svg+xml (the figure) and text/plain (a list of captions).
+// Notebooks get text/html (the SVG inline) and text/plain (a list of captions): nbconvert's HTML export
+// sanitizes image/svg+xml outputs and drops <image> and <text>, while inline SVG in text/html survives
+// everywhere; image/svg+xml is still available with display(grid, "image/svg+xml"), and Save writes a file.
+// Embedding the PNGs once (not as both html and svg) keeps executed notebooks small.
 using System.Globalization;
 using ConceptErasure.Workbook;
 
@@ -25,7 +28,7 @@ public sealed record ImageGridStyle(
 }
 
 /// <summary>Images in a grid with captions; shown as SVG in notebooks.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Svg, MimeTypes.PlainText })]
+[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.PlainText })]
 public sealed class ImageGrid : IMimeRenderable
 {
     private readonly List<(byte[] Png, int Width, int Height, string Caption)> _images = new();

@@ -127,6 +127,9 @@ public class ChartTests
         var pixels = DecodeUnfilteredRgb(first);
         Assert.Equal(new byte[] { 255, 0, 128 }, pixels[..3]);
         Assert.StartsWith("ImageGrid \"Samples\": 3 images (2×2), 2 columns", grid.Describe());
+        var bundle = MimeRenderer.Render(grid);
+        Assert.Equal(new[] { MimeTypes.Html, MimeTypes.PlainText }, bundle.MimeTypes);
+        Assert.StartsWith("<svg", bundle[MimeTypes.Html]);
     }
 
     [Fact]
@@ -189,6 +192,7 @@ public class ChartTests
         var html = XDocument.Parse(t.ToHtml());
         Assert.Equal(new[] { "method", "acc" }, html.Descendants("th").Select(e => e.Value));
         Assert.Equal(new[] { "ESD <x>", "0.1235", "UCE", "1" }, html.Descendants("td").Select(e => e.Value));
+        Assert.Equal(new[] { "left", "right" }, html.Descendants("th").Select(e => (string?)e.Attribute("align")));
         Assert.Equal("Results", html.Descendants("caption").Single().Value);
         Assert.Equal("Results\nmethod   acc\n-------  ------\nESD <x>  0.1235\nUCE           1", t.ToText());
         var fromRecords = HtmlTable.From(new[] { new Row("a", 1), new Row("b", 2) });

@@ -58,7 +58,7 @@ public class NotebookRunnerTests
         Assert.Equal(new StreamOutput("stdout", "n=3"), outs[0]);
         Assert.Equal(new StreamOutput("stderr", "warn\n"), outs[1]);
         var table = Assert.IsType<DisplayDataOutput>(outs[2]).Data;
-        Assert.Contains("<td>n</td>", table[MimeTypes.Html]);
+        Assert.Contains(">n</td>", table[MimeTypes.Html]);
         Assert.Contains("n  3", table[MimeTypes.PlainText]);
         var six = Assert.IsType<ExecuteResultOutput>(outs[3]);
         Assert.Equal((2, "6"), (six.ExecutionCount, six.Data[MimeTypes.PlainText]));
