@@ -180,6 +180,37 @@ public class NotebookRunnerTests
         Assert.Contains("cell 2/7", badOutput);
     }
 
+    [Fact]
+    public async Task A_long_cell_reports_progress_on_the_progress_writer_only()
+    {
+        using var tmp = new TempFolder();
+        var path = tmp.File("slow.ipynb");
+        new NotebookBuilder().Code("System.Threading.Thread.Sleep(450);\n\"done\"").Build().Save(path);
+        var progress = new StringWriter();
+        var runner = new NotebookRunner(new NotebookRunOptions(Progress: TextWriter.Synchronized(progress), ProgressInterval: TimeSpan.FromMilliseconds(100)));
+        var result = await runner.RunFileAsync(path);
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Contains("slow.ipynb: cell 1/1 still running", progress.ToString());
+        Assert.Contains("slow.ipynb: cell 1/1 [1] ok in", progress.ToString());
+        Assert.DoesNotContain("still running", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void The_build_and_check_commands_convert_sources_and_flag_magics()
+    {
+        using var tmp = new TempFolder();
+        var source = tmp.File("study.nb.md");
+        File.WriteAllText(source, "# Study\n\n```csharp\n1 + 1\n```\n\n```csharp\n#!time\n2\n```\n");
+        var (buildCode, buildOutput) = RunCli("notebooks", "build", source);
+        Assert.True(buildCode == 0, buildOutput);
+        var notebook = tmp.File("study.ipynb");
+        NotebookTestSupport.AssertValidNbformat(notebook);
+        Assert.Equal(3, Notebook.Load(notebook).Cells.Count);
+        var (checkCode, checkOutput) = RunCli("notebooks", "check", notebook);
+        Assert.Equal(1, checkCode);
+        Assert.Contains("cell 3, line 1: magic commands ('#!time')", checkOutput);
+    }
+
     private static (int Code, string Output) RunCli(params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "workbook.dll");
