@@ -7,4 +7,5 @@ root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(NotebooksCommand.Create());
 return await root.Parse(args).InvokeAsync();
