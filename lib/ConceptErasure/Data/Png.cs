@@ -28,27 +28,44 @@ public sealed record PngEncoderOptions(
 /// <summary>CRC-32 as used by PNG (ISO 3309 / ITU-T V.42, polynomial 0xEDB88320, reflected), table driven.</summary>
 internal static class Crc32
 {
-    private static readonly uint[] Table = BuildTable();
+    // Table[k][n]: CRC of byte n followed by k zero bytes, for slicing-by-8 (eight bytes per step).
+    private static readonly uint[][] Table = BuildTables();
 
-    private static uint[] BuildTable()
+    private static uint[][] BuildTables()
     {
-        var table = new uint[256];
+        var t = new uint[8][];
+        for (int k = 0; k < 8; k++) t[k] = new uint[256];
         for (uint n = 0; n < 256; n++)
         {
             uint c = n;
             for (int k = 0; k < 8; k++)
                 c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
+            t[0][n] = c;
         }
-        return table;
+        for (int n = 0; n < 256; n++)
+            for (int k = 1; k < 8; k++)
+                t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xFF];
+        return t;
     }
 
     /// <summary>Continues a running CRC (start with 0) over more bytes.</summary>
-    public static uint Append(uint crc, ReadOnlySpan<byte> data)
+    public static unsafe uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         uint c = ~crc;
-        foreach (byte b in data)
-            c = Table[(c ^ b) & 0xFF] ^ (c >> 8);
+        uint[] t0 = Table[0], t1 = Table[1], t2 = Table[2], t3 = Table[3], t4 = Table[4], t5 = Table[5], t6 = Table[6], t7 = Table[7];
+        fixed (byte* start = data)
+        {
+            byte* p = start, end = start + data.Length;
+            for (; end - p >= 8; p += 8)
+            {
+                uint lo = c ^ (uint)(p[0] | p[1] << 8 | p[2] << 16 | p[3] << 24);
+                uint hi = (uint)(p[4] | p[5] << 8 | p[6] << 16 | p[7] << 24);
+                c = t7[lo & 0xFF] ^ t6[(lo >> 8) & 0xFF] ^ t5[(lo >> 16) & 0xFF] ^ t4[lo >> 24]
+                  ^ t3[hi & 0xFF] ^ t2[(hi >> 8) & 0xFF] ^ t1[(hi >> 16) & 0xFF] ^ t0[hi >> 24];
+            }
+            for (; p < end; p++)
+                c = t0[(c ^ *p) & 0xFF] ^ (c >> 8);
+        }
         return ~c;
     }
 
@@ -260,41 +277,57 @@ public static class Png
     }
 
     /// <summary>Reverses the per-scanline filters in place; raw holds (1 + stride) bytes per row.</summary>
-    private static void Unfilter(byte[] raw, int width, int height, int bpp, string source)
+    /// <remarks>Pointer loops, with the first pixel of each row handled apart, keep this fast even in Debug builds.</remarks>
+    private static unsafe void Unfilter(byte[] raw, int width, int height, int bpp, string source)
     {
         int stride = width * bpp;
-        for (int y = 0; y < height; y++)
+        fixed (byte* start = raw)
         {
-            int rowStart = y * (stride + 1);
-            byte filter = raw[rowStart];
-            var cur = raw.AsSpan(rowStart + 1, stride);
-            var prev = y > 0 ? raw.AsSpan(rowStart - stride, stride) : Span<byte>.Empty;
-            switch (filter)
+            for (int y = 0; y < height; y++)
             {
-                case 0: break;
-                case 1:
-                    for (int i = bpp; i < stride; i++) cur[i] += cur[i - bpp];
-                    break;
-                case 2:
-                    if (y > 0) for (int i = 0; i < stride; i++) cur[i] += prev[i];
-                    break;
-                case 3:
-                    for (int i = 0; i < stride; i++)
-                    {
-                        int left = i >= bpp ? cur[i - bpp] : 0, up = y > 0 ? prev[i] : 0;
-                        cur[i] += (byte)((left + up) >> 1);
-                    }
-                    break;
-                case 4:
-                    for (int i = 0; i < stride; i++)
-                    {
-                        int left = i >= bpp ? cur[i - bpp] : 0, up = y > 0 ? prev[i] : 0;
-                        int upLeft = i >= bpp && y > 0 ? prev[i - bpp] : 0;
-                        cur[i] += Paeth(left, up, upLeft);
-                    }
-                    break;
-                default:
-                    throw new PngFormatException($"{source}: unknown filter type {filter} on row {y}.");
+                byte* row = start + (long)y * (stride + 1);
+                byte filter = row[0];
+                byte* cur = row + 1;
+                byte* prev = cur - (stride + 1); // valid only when y > 0
+                switch (filter)
+                {
+                    case 0:
+                        break;
+                    case 1:
+                        for (int i = bpp; i < stride; i++) cur[i] += cur[i - bpp];
+                        break;
+                    case 2:
+                        if (y > 0) for (int i = 0; i < stride; i++) cur[i] += prev[i];
+                        break;
+                    case 3:
+                        if (y == 0)
+                            for (int i = bpp; i < stride; i++) cur[i] += (byte)(cur[i - bpp] >> 1);
+                        else
+                        {
+                            for (int i = 0; i < bpp; i++) cur[i] += (byte)(prev[i] >> 1);
+                            for (int i = bpp; i < stride; i++) cur[i] += (byte)((cur[i - bpp] + prev[i]) >> 1);
+                        }
+                        break;
+                    case 4:
+                        if (y == 0) // Paeth with no row above predicts from the left: the same as Sub
+                            for (int i = bpp; i < stride; i++) cur[i] += cur[i - bpp];
+                        else
+                        {
+                            for (int i = 0; i < bpp; i++) cur[i] += prev[i]; // no left pixel: Paeth picks up
+                            for (int i = bpp; i < stride; i++)
+                            {
+                                int a = cur[i - bpp], b = prev[i], c = prev[i - bpp];
+                                int pa = b - c, pb = a - c, pc = pa + pb; // p − a, p − b, p − c with p = a + b − c
+                                if (pa < 0) pa = -pa;
+                                if (pb < 0) pb = -pb;
+                                if (pc < 0) pc = -pc;
+                                cur[i] += (byte)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+                            }
+                        }
+                        break;
+                    default:
+                        throw new PngFormatException($"{source}: unknown filter type {filter} on row {y}.");
+                }
             }
         }
     }

@@ -197,6 +197,16 @@ public class PngTests
     }
 
     [Fact]
+    public void Paeth_ties_follow_the_spec_order_left_then_up_then_up_left()
+    {
+        // Grey 2×2. Row 0 (None): 20, 40. Row 1 (Paeth): pixel 0 predicts from up (20) → 246 + 20 = 10;
+        // pixel 1 has left 10, up 40, up-left 20: p = 30, |p−up| = |p−upLeft| = 10 < |p−left| = 20, so up (40) wins the tie.
+        byte[] raw = [0, 20, 40, 4, 246, 5];
+        var img = Png.Decode(PngBuilder.Simple(PngBuilder.Ihdr(2, 2, color: 0), raw));
+        Assert.Equal([20, 40, 10, 45], Enumerable.Range(0, 4).Select(i => (int)img.Pixels[4 * i]));
+    }
+
+    [Fact]
     public void Palette_with_tRNS_decodes_entries_and_alpha()
     {
         byte[] plte = [255, 0, 0, 0, 255, 0, 0, 0, 255];
