@@ -4,4 +4,5 @@ using ConceptErasure.Cli.Commands;
 
 var root = new RootCommand("Concept-erasure workbook: a miniature Stable Diffusion on libtorch, erasure methods and their evaluation.");
 root.Subcommands.Add(EnvCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 return await root.Parse(args).InvokeAsync();
