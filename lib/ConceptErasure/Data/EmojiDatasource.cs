@@ -284,6 +284,30 @@ public sealed class EmojiDatasource
         }
     }
 
+    /// <summary>npm's own error summary: the "error" object of its --json output, else the first "npm error" lines.</summary>
+    internal static string NpmErrorSummary(string stdout, string stderr)
+    {
+        try
+        {
+            int brace = stdout.IndexOf('{');
+            if (brace >= 0)
+            {
+                using var doc = JsonDocument.Parse(stdout[brace..]);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error))
+                {
+                    string code = error.TryGetProperty("code", out var c) ? c.ToString() : "";
+                    string summary = error.TryGetProperty("summary", out var sm) ? sm.ToString() : "";
+                    if (code.Length + summary.Length > 0) return $"{code}: {summary}".Trim(' ', ':');
+                }
+            }
+        }
+        catch (JsonException) { }
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.StartsWith("npm error", StringComparison.Ordinal) && line.Length > "npm error".Length + 1)
+            .Select(line => line["npm error".Length..].Trim()).Take(3).ToList();
+        return lines.Count > 0 ? string.Join("; ", lines) : "no error message";
+    }
+
     private sealed class NpmFailedException(string message, Exception? inner = null) : Exception(message, inner);
 
     /// <summary>Runs `npm pack name@version` in a temporary folder of the cache and returns the tarball's path.</summary>
@@ -299,7 +323,9 @@ public sealed class EmojiDatasource
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "pack", l.Spec, "--pack-destination", work, "--json", "--ignore-scripts" })
+        // One quick retry instead of npm's default two with up to a minute of back-off, so an offline machine hears back in seconds.
+        foreach (string arg in new[] { "pack", l.Spec, "--pack-destination", work, "--json", "--ignore-scripts",
+                                       "--fetch-retries=1", "--fetch-retry-mintimeout=2000", "--fetch-retry-maxtimeout=10000" })
             psi.ArgumentList.Add(arg);
         psi.Environment["npm_config_update_notifier"] = "false";
         psi.Environment["npm_config_fund"] = "false";
@@ -320,12 +346,7 @@ public sealed class EmojiDatasource
                 }
                 process.WaitForExit();
                 if (process.ExitCode != 0)
-                {
-                    string err = string.Join(" | ", stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                        .Where(line => !line.Contains("Unknown user config", StringComparison.Ordinal)).TakeLast(4));
-                    throw new NpmFailedException($"`npm pack {l.Spec}` exited with code {process.ExitCode} ({err})");
-                }
-                _ = stdout.Result;
+                    throw new NpmFailedException($"`npm pack {l.Spec}` exited with code {process.ExitCode} ({NpmErrorSummary(stdout.Result, stderr.Result)})");
             }
             string produced = Path.Combine(work, l.TarballFileName);
             if (!File.Exists(produced)) throw new NpmFailedException($"`npm pack {l.Spec}` succeeded but wrote no {l.TarballFileName}");

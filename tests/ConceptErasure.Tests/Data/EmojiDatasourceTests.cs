@@ -163,6 +163,60 @@ public sealed class EmojiDatasourceTests : IDisposable
         Assert.Contains("emoji-datasource@16.0.0", noNpm.Message);
     }
 
+    /// <summary>A stand-in for npm (POSIX shell script; the workbook targets Linux) that runs the body with "$@" = npm's arguments.</summary>
+    private string FakeNpm(string body)
+    {
+        string path = Path.Combine(_dir, "fake-npm");
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    [Fact]
+    public void Fetch_runs_npm_pack_then_verifies_and_extracts()
+    {
+        string tgz = FakePackage();
+        // npm pack <spec> --pack-destination <dir> ...: copy the package where npm would write it
+        string npm = FakeNpm($"""
+            [ "$1" = pack ] && [ "$2" = emoji-datasource@16.0.0 ] && [ "$3" = --pack-destination ] || exit 9
+            cp '{tgz}' "$4/emoji-datasource-16.0.0.tgz"
+            """);
+        var source = EmojiDatasource.Open(Options(LockFor(tgz), allowFetch: true, npm: npm));
+        Assert.True(source.Prepared);
+        Assert.True(File.Exists(source.IndexPath));
+        Assert.Equal(File.ReadAllBytes(tgz), File.ReadAllBytes(source.TarballPath));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_dir, "cache", "npm"), ".*"));
+    }
+
+    [Fact]
+    public void Npm_failures_are_reported_with_npms_own_reason()
+    {
+        string tgz = FakePackage();
+        string npm = FakeNpm("""
+            echo '{ "error": { "code": "ECONNREFUSED", "summary": "request to https://registry.npmjs.org/emoji-datasource failed" } }'
+            echo 'npm error code ECONNREFUSED' >&2
+            exit 1
+            """);
+        var e = Assert.Throws<EmojiDataUnavailableException>(() => EmojiDatasource.Open(Options(LockFor(tgz), allowFetch: true, npm: npm)));
+        Assert.Contains("ECONNREFUSED: request to https://registry.npmjs.org/emoji-datasource failed", e.Message);
+        Assert.Contains("workbook data fetch", e.Message);
+
+        Assert.Equal("code E404; 404 Not Found", EmojiDatasource.NpmErrorSummary("", "npm warn x\nnpm error code E404\nnpm error 404 Not Found\n"));
+        Assert.Equal("no error message", EmojiDatasource.NpmErrorSummary("", ""));
+    }
+
+    [Fact]
+    public void Npm_that_succeeds_with_the_wrong_bytes_is_refused()
+    {
+        string tgz = FakePackage();
+        string lockFile = LockFor(tgz);
+        File.AppendAllText(tgz, "tampered");
+        string npm = FakeNpm($"""cp '{tgz}' "$4/emoji-datasource-16.0.0.tgz" """);
+        var e = Assert.Throws<EmojiDataUnavailableException>(() => EmojiDatasource.Open(Options(lockFile, allowFetch: true, npm: npm)));
+        Assert.Contains("does not match the pin", e.Message);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "cache", "npm"), "*", SearchOption.AllDirectories));
+    }
+
     [Fact]
     public void Tampered_tarballs_are_refused_and_not_kept()
     {
