@@ -78,7 +78,7 @@ public class ConceptSetTests
         Assert.Equal("styles", styles.Kind);
         Assert.Equal(["twitter", "google"], styles.Entries.Select(e => e.Style));
         Assert.Equal(["twitter style", "google style"], styles.Prompts);
-        Assert.All(styles.Splits, s => Assert.Equal(1, s.Erase.Count));
+        Assert.All(styles.Splits, s => Assert.Single(s.Erase));
         Assert.All(styles.Entries, e => Assert.True(EmojiStyle.Parse(e.Style!).OpenlyLicensed));
     }
 
