@@ -117,9 +117,9 @@ internal static class DataCommand
             var concepts = conceptSet.Resolve(data.Index);
             if (concepts.Count == 0) throw new ArgumentException($"{conceptSet.Source} names no emoji concepts to draw.");
             var styleList = ParseStyles(parse.GetValue(styles)!);
-            var grid = ImageGrid.Emoji(data, concepts, styleList, new ImageGridOptions(Scale: parse.GetValue(scale)), captions: !parse.GetValue(noCaptions));
+            var grid = RasterGrid.Emoji(data, concepts, styleList, new RasterGridOptions(Scale: parse.GetValue(scale)), captions: !parse.GetValue(noCaptions));
             string path = parse.GetValue(output) ?? Path.Combine(DataPaths.EmojiDataDir(), $"{conceptSet.Name}-grid.png");
-            ImageGrid.Save(grid, path);
+            RasterGrid.Save(grid, path);
             Console.WriteLine($"{path}: {grid.Width}×{grid.Height}, {concepts.Count} concepts × {styleList.Count} styles");
             return 0;
         }));

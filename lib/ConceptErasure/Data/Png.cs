@@ -182,6 +182,19 @@ public static class Png
         return ToRgba(raw, header, palette, trns, source);
     }
 
+    /// <summary>Width and height from the IHDR chunk (signature, IHDR length, type and CRC are checked; the rest is not read).</summary>
+    public static (int Width, int Height) ReadSize(ReadOnlySpan<byte> png, string source = "(PNG in memory)")
+    {
+        if (png.Length < 8 || !png[..8].SequenceEqual(Signature))
+            throw new PngFormatException($"{source}: not a PNG file (the 8-byte PNG signature is missing or wrong).");
+        if (png.Length < 8 + 12 + 13 || BinaryPrimitives.ReadUInt32BigEndian(png[8..]) != 13 || BinaryPrimitives.ReadUInt32BigEndian(png[12..]) != IHDR)
+            throw new PngFormatException($"{source}: missing IHDR (a PNG must start with a 13-byte IHDR chunk).");
+        if (BinaryPrimitives.ReadUInt32BigEndian(png[29..]) != Crc32.Compute(png.Slice(12, 17)))
+            throw new PngFormatException($"{source}: CRC mismatch in chunk IHDR at byte 8; the file is corrupt.");
+        var header = ParseHeader(png.Slice(16, 13), source);
+        return (header.Width, header.Height);
+    }
+
     private static bool IsChunkType(ReadOnlySpan<byte> t)
     {
         foreach (byte b in t)

@@ -145,6 +145,19 @@ public class PngTests
     }
 
     [Fact]
+    public void ReadSize_reads_the_header_only_and_checks_it()
+    {
+        var png = Png.Encode(Noise(13, 7, seed: 6, opaque: true));
+        Assert.Equal((13, 7), Png.ReadSize(png));
+        Assert.Equal((13, 7), Png.ReadSize(png[..40])); // the image data is not needed
+        var bad = (byte[])png.Clone();
+        bad[18] ^= 1;
+        Assert.Contains("CRC mismatch", Assert.Throws<PngFormatException>(() => Png.ReadSize(bad)).Message);
+        Assert.Throws<PngFormatException>(() => Png.ReadSize(png[..20]));
+        Assert.Throws<PngFormatException>(() => Png.ReadSize("GIF89a"u8));
+    }
+
+    [Fact]
     public void Image_data_split_over_many_IDAT_chunks_decodes()
     {
         var img = Noise(40, 40, seed: 4, opaque: false);

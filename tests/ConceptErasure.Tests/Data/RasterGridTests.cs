@@ -53,7 +53,7 @@ public class BitmapFontTests
     }
 }
 
-public class ImageGridTests
+public class RasterGridTests
 {
     private static RgbaImage Solid(int w, int h, byte r, byte g, byte b)
     {
@@ -65,13 +65,13 @@ public class ImageGridTests
     [Fact]
     public void Grid_geometry_and_cells_without_captions()
     {
-        var o = new ImageGridOptions(Scale: 2, Gap: 3, Margin: 5, Frame: false);
+        var o = new RasterGridOptions(Scale: 2, Gap: 3, Margin: 5, Frame: false);
         var rows = new List<IReadOnlyList<RgbaImage?>>
         {
             new[] { Solid(4, 4, 255, 0, 0), Solid(4, 4, 0, 255, 0), null },
             new[] { Solid(4, 4, 0, 0, 255) },
         };
-        var grid = ImageGrid.Compose(rows, options: o);
+        var grid = RasterGrid.Compose(rows, options: o);
         Assert.Equal((2 * 5 + 3 * 8 + 2 * 3, 2 * 5 + 2 * 8 + 3), (grid.Width, grid.Height));
         Assert.True(grid.IsOpaque());
         Assert.Equal([255, 0, 0, 255], grid.Pixel(5, 5).ToArray());
@@ -86,10 +86,10 @@ public class ImageGridTests
     [Fact]
     public void Captions_add_a_label_column_and_a_header_with_ink()
     {
-        var o = new ImageGridOptions(Scale: 1, Gap: 2, Margin: 1, TextScale: 1);
+        var o = new RasterGridOptions(Scale: 1, Gap: 2, Margin: 1, TextScale: 1);
         var rows = new List<IReadOnlyList<RgbaImage?>> { new[] { Solid(8, 8, 0, 0, 0) } };
-        var plain = ImageGrid.Compose(rows, options: o);
-        var labelled = ImageGrid.Compose(rows, ["fish"], ["twitter"], o);
+        var plain = RasterGrid.Compose(rows, options: o);
+        var labelled = RasterGrid.Compose(rows, ["fish"], ["twitter"], o);
         int labelW = BitmapFont.MeasureWidth("fish") + 2, colW = BitmapFont.MeasureWidth("twitter");
         Assert.Equal(2 * 1 + labelW + colW, labelled.Width);
         Assert.Equal(2 * 1 + BitmapFont.GlyphHeight + 2 + BitmapFont.GlyphHeight, labelled.Height);
@@ -99,7 +99,7 @@ public class ImageGridTests
                 if (labelled.Pixel(x, y)[0] == 0) ink++;
         Assert.True(ink > 20);
         Assert.Equal(10, plain.Width);
-        Assert.Throws<ArgumentException>(() => ImageGrid.Compose(rows, ["a", "b"]));
+        Assert.Throws<ArgumentException>(() => RasterGrid.Compose(rows, ["a", "b"]));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public class ImageGridTests
     {
         var set = ConceptSets.Load(ConceptSets.Emojinette);
         var data = RealEmojiData.Value;
-        var fresh = ImageGrid.Emoji(data, set.Resolve(data.Index), EmojiStyle.Default);
+        var fresh = RasterGrid.Emoji(data, set.Resolve(data.Index), EmojiStyle.Default);
         var committed = Png.Load(Path.Combine(DataPaths.EmojiDataDir(), "emojinette-grid.png"));
         Assert.Equal((fresh.Width, fresh.Height), (committed.Width, committed.Height));
         Assert.Equal(fresh.Pixels, committed.Pixels); // else: run `workbook data grid`

@@ -1,10 +1,11 @@
-// Image grids for looking at the emoji world and at generated samples: rows × columns of images (e.g. concepts ×
-// styles), enlarged by nearest neighbour, with optional row and column captions in the workbook's 5×7 BitmapFont,
-// written as PNG. A missing cell (null, e.g. a style without its own art for a concept) is drawn as a grey cross.
+// Raster image grids for looking at the emoji world and at generated samples: rows × columns of images (e.g.
+// concepts × styles), enlarged by nearest neighbour, with optional row and column captions in the workbook's 5×7
+// BitmapFont, written as one PNG file (unlike Figures.ImageGrid, which renders SVG for notebooks). A missing cell
+// (null, e.g. a style without its own art for a concept) is drawn as a grey cross.
 namespace ConceptErasure.Data;
 
 /// <summary>Layout of an image grid.</summary>
-public sealed record ImageGridOptions(
+public sealed record RasterGridOptions(
     int Scale = 2,              // each image pixel becomes Scale × Scale grid pixels
     int Gap = 6,                // pixels between cells, and between labels and cells
     int Margin = 8,             // pixels around everything
@@ -12,16 +13,16 @@ public sealed record ImageGridOptions(
     int MaxLabelWidth = 400,    // row captions wider than this (in pixels) are cut with ".."
     bool Frame = true);         // a light grey 1 px frame around each cell
 
-public static class ImageGrid
+public static class RasterGrid
 {
     /// <summary>
     /// Lays out rows of images (ragged rows and null cells allowed) with optional captions; images are centred in
     /// cells as large as the largest image times Scale. The result is opaque, on white.
     /// </summary>
     public static RgbaImage Compose(IReadOnlyList<IReadOnlyList<RgbaImage?>> rows, IReadOnlyList<string>? rowLabels = null,
-        IReadOnlyList<string>? columnLabels = null, ImageGridOptions? options = null)
+        IReadOnlyList<string>? columnLabels = null, RasterGridOptions? options = null)
     {
-        var o = options ?? new ImageGridOptions();
+        var o = options ?? new RasterGridOptions();
         if (o.Scale < 1 || o.TextScale < 1 || o.Gap < 0 || o.Margin < 0)
             throw new ArgumentException($"Invalid grid options {o}.", nameof(options));
         if (rows.Count == 0) throw new ArgumentException("The grid has no rows.", nameof(rows));
@@ -75,7 +76,7 @@ public static class ImageGrid
 
     /// <summary>Concepts (rows) × styles (columns) as the models see them (composited on white); pairs without the style's own art show a cross.</summary>
     public static RgbaImage Emoji(EmojiData data, IReadOnlyList<EmojiConcept> concepts, IReadOnlyList<EmojiStyle> styles,
-        ImageGridOptions? options = null, Func<EmojiConcept, string>? caption = null, bool captions = true)
+        RasterGridOptions? options = null, Func<EmojiConcept, string>? caption = null, bool captions = true)
     {
         var set = data.Images(concepts, styles);
         var lookup = new Dictionary<(string, string), int>();
