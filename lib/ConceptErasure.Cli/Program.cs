@@ -8,4 +8,5 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(NotebooksCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 return await root.Parse(args).InvokeAsync();
