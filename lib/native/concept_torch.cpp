@@ -10,6 +10,8 @@
 #include <ATen/Parallel.h>
 
 #include <atomic>
+#include <malloc.h>
+#include <cstdlib>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -87,6 +89,16 @@ at::IntArrayRef ints(const int64_t* p, int n) { return at::IntArrayRef(p, static
 c10::optional<at::Generator> gen_of(ct_generator g) {
   if (!g) return c10::nullopt;
   return *static_cast<at::Generator*>(g);
+}
+
+// glibc serves every block above 128 KiB with a fresh mmap and unmaps it on free, so a training step that
+// allocates and frees the same activations again and again spends most of its time in page faults (measured:
+// UNet step 2.3x slower, 66% system time). Keep freed memory in the heap instead, as jemalloc/tcmalloc would.
+// Skipped when the user tunes malloc himself (GLIBC_TUNABLES set).
+__attribute__((constructor)) void keep_freed_memory() {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // the largest value glibc accepts on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
 }
 
 }  // namespace
