@@ -17,7 +17,7 @@ public sealed record UNetConfig
     public int sample_size { get; init; } = 8;                 // latent height = width
     public int in_channels { get; init; } = 4;                 // latent channels
     public int out_channels { get; init; } = 4;
-    public int[] block_out_channels { get; init; } = [64, 128];
+    public int[] block_out_channels { get; init; } = [64, 128];        // latent 8×8 → 4×4 (sized for CPU: see bench models)
     public DownBlockType[] down_block_types { get; init; } = [DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D];
     public UpBlockType[] up_block_types { get; init; } = [UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D];
     public int layers_per_block { get; init; } = 1;
@@ -34,7 +34,7 @@ public sealed record UNetConfig
         sample_size = 64, block_out_channels = [320, 640, 1280, 1280],
         down_block_types = [DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D, DownBlockType.CrossAttnDownBlock2D, DownBlockType.DownBlock2D],
         up_block_types = [UpBlockType.UpBlock2D, UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D, UpBlockType.CrossAttnUpBlock2D],
-        attention_heads = 8, cross_attention_dim = 768, prediction_type = "epsilon",
+        layers_per_block = 2, attention_heads = 8, cross_attention_dim = 768, prediction_type = "epsilon", mid_block_attention = true,
     };
 
     public void Validate()
