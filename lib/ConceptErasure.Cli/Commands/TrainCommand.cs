@@ -2,6 +2,7 @@
 // (--resume) from its run folder's checkpoint. The order is: vae and clip (independent), then unet (needs
 // both), then export (writes the shippable model folder from the UNet's EMA weights).
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConceptErasure.Data;
@@ -120,9 +121,19 @@ internal static class TrainCommand
         AtomicFile.WriteAllText(Path.Combine(dir, name), JsonSerializer.Serialize(config, FoundationConfig.Json) + "\n");
     }
 
+    static PosixSignalRegistration? termination;
+
+    /// <summary>Ctrl-C (SIGINT) or SIGTERM: finish the current step, checkpoint, exit. (Background jobs of a
+    /// non-interactive shell ignore SIGINT, so `kill PID` is the way to stop those.)</summary>
     static CancellationToken Cancel()
     {
         var cts = new CancellationTokenSource();
+        termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            Console.Error.WriteLine("SIGTERM: stopping after the current step…");
+            cts.Cancel();
+        });
         Console.CancelKeyPress += (_, e) =>
         {
             if (cts.IsCancellationRequested) return;   // a second Ctrl-C kills the process
