@@ -50,6 +50,22 @@ internal static class TrainCommand
             ClipTraining.Train(data, WordTokenizer.LoadDefault(), new ClipConfig(), c, r.GetValue(clipOut)!, r.GetValue(Resume), Console.Out, Cancel());
         }));
 
+        var judgeOut = Dir("--out", "runs/judge", "run folder (the trained judge is written to <out>/judge)");
+        var judge = new Command("judge", "Train the concept/style classifier used as the evaluation judge.") { judgeOut, Resume, Steps, Batch, Seed, Threads };
+        judge.SetAction(r => Guard(() =>
+        {
+            Setup(r);
+            var c = new JudgeTrainingConfig { seed = r.GetValue(Seed) };
+            c = c with { loop = Loop(c.loop, r) };
+            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
+            var dir = r.GetValue(judgeOut)!;
+            WriteConfig(dir, "train-config.json", c);
+            var (model, report) = JudgeTraining.Train(data, c, dir, r.GetValue(Resume), Console.Out, Cancel());
+            model.Save(Path.Combine(dir, "judge"));
+            WriteConfig(Path.Combine(dir, "judge"), "report.json", report);
+            model.Dispose();
+        }));
+
         var vaeIn = Dir("--vae", "runs/vae", "trained autoencoder run folder");
         var clipIn = Dir("--clip", "runs/clip", "trained CLIP run folder");
         var unetOut = Dir("--out", "runs/unet", "run folder");
@@ -80,6 +96,7 @@ internal static class TrainCommand
         train.Subcommands.Add(vae);
         train.Subcommands.Add(clip);
         train.Subcommands.Add(unet);
+        train.Subcommands.Add(judge);
         train.Subcommands.Add(export);
         return train;
     }
