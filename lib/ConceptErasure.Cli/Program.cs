@@ -7,6 +7,8 @@ root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(NotebooksCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,69 @@
+// `workbook evaluate foundation`: the foundation model's quality gate (judge top-1/top-5 on Emojinette, the
+// spectrum list and 200 random concepts; style accuracy; CLIP score vs real sprites; Fréchet distance), printed
+// as a table and written as JSON beside the model (quality.json) or to --out.
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConceptErasure.Data;
+using ConceptErasure.Evaluation;
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Cli.Commands;
+
+internal static class EvaluateCommand
+{
+    public static string ClipPath => Path.Combine(DataPaths.DataDir(), "models", "clip");
+
+    public static ClipModel LoadClip(string folder)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "clip.json")))!;
+        var config = json["config"].Deserialize<ClipConfig>(FoundationConfig.Json)!;
+        ClipModel clip;
+        using (Torch.nn.init.no_init()) clip = new ClipModel(config);
+        Serialization.LoadModule(clip, Path.Combine(folder, "clip.safetensors"));
+        clip.eval();
+        clip.requires_grad_(false);
+        return clip;
+    }
+
+    public static Command Create()
+    {
+        var evaluate = new Command("evaluate", "Evaluate models with the judges.");
+        var model = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
+        var judge = new Option<string>("--judge") { Description = "concept judge folder", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
+        var clip = new Option<string>("--clip") { Description = "CLIP folder (for CLIP scores)", DefaultValueFactory = _ => ClipPath };
+        var perPrompt = new Option<int>("--images-per-prompt") { Description = "seeds per prompt", DefaultValueFactory = _ => new QualityGateOptions().images_per_prompt };
+        var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
+        var guidance = new Option<double>("--guidance") { Description = "guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
+        var output = new Option<string?>("--out") { Description = "report JSON (default: <model>/quality.json)" };
+        var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, output };
+        foundation.SetAction(r => TrainCommand.Guard(() =>
+        {
+            var o = new QualityGateOptions
+            {
+                images_per_prompt = r.GetValue(perPrompt),
+                sampling = new SamplingOptions { steps = r.GetValue(steps), guidance_scale = r.GetValue(guidance) },
+            };
+            if (o.images_per_prompt < 2) throw new ArgumentException("--images-per-prompt must be ≥ 2");
+            o.sampling.Validate();
+            using var m = FoundationModel.Load(r.GetValue(model));
+            using var j = ConceptJudge.Load(r.GetValue(judge));
+            using var c = LoadClip(r.GetValue(clip)!);
+            var data = EmojiData.Load();
+            var report = QualityGate.Run(m, j, c, data, o, Console.Out);
+            Console.WriteLine();
+            Console.WriteLine("| group | prompts | images | top-1 | top-5 |");
+            Console.WriteLine("|---|---|---|---|---|");
+            foreach (var g in report.Groups) Console.WriteLine($"| {g.Group} | {g.Prompts} | {g.Images} | {g.Top1:P1} | {g.Top5:P1} |");
+            Console.WriteLine($"style accuracy {report.StyleAccuracy:P1} ({report.StyleImages} images); CLIP score generated {report.ClipScoreGenerated:F2} vs real {report.ClipScoreReal:F2}; " +
+                              $"Fréchet distance {report.FrechetDistance:F2} (real-vs-real {report.FrechetDistanceRealSplit:F2}); {report.Seconds:F0}s");
+            var path = r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, "quality.json");
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, FoundationConfig.Json) + "\n");
+            Console.WriteLine($"wrote {path}");
+        }));
+        evaluate.Subcommands.Add(foundation);
+        return evaluate;
+    }
+}

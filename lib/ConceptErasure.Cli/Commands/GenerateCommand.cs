@@ -1,0 +1,63 @@
+// `workbook generate "prompt" ["prompt" …]`: text → PNG grid (one row per prompt, one column per seed) from the
+// shipped foundation model (or --model FOLDER), with DDIM steps, guidance scale and seed.
+using System.CommandLine;
+using ConceptErasure.Data;
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Cli.Commands;
+
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var prompts = new Argument<string[]>("prompts") { Description = "one or more prompts, e.g. \"delivery truck, twitter style\"", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
+        var output = new Option<string>("--out") { Description = "PNG file to write", DefaultValueFactory = _ => "generated.png" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the first image; image k uses seed + k", DefaultValueFactory = _ => 0 };
+        var count = new Option<int>("--count") { Description = "images per prompt", DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
+        var guidance = new Option<double>("--guidance") { Description = "classifier-free guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
+        var scale = new Option<int>("--scale") { Description = "pixels per image pixel in the grid", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("generate", "Generate images for prompts and write them as a PNG grid.") { prompts, model, output, seed, count, steps, guidance, scale };
+        cmd.SetAction(r => TrainCommand.Guard(() =>
+        {
+            var n = r.GetValue(count);
+            if (n is < 1 or > 64) throw new ArgumentException("--count must be in [1, 64]");
+            var o = new SamplingOptions { steps = r.GetValue(steps), guidance_scale = r.GetValue(guidance) };
+            o.Validate();
+            using var m = FoundationModel.Load(r.GetValue(model));
+            var pipe = new StableDiffusionPipeline(m);
+            var ps = r.GetValue(prompts)!;
+            var rows = new List<IReadOnlyList<RgbaImage?>>();
+            foreach (var p in ps)
+            {
+                using var scope = torch.NewDisposeScope();
+                var noise = Enumerable.Range(0, n).Select(k =>
+                {
+                    using var g = new Generator(r.GetValue(seed) + (ulong)k);
+                    return pipe.InitialNoise(1, g);
+                }).ToList();
+                var cond = m.Prompts.Encode(Enumerable.Repeat(p, n).ToList());
+                var uncond = m.Prompts.Encode(Enumerable.Repeat("", n).ToList());
+                var z0 = pipe.Denoise(m.Unet, torch.cat(noise, 0), cond, uncond, o, 0, o.steps);
+                rows.Add(ToImages(m.DecodeLatents(z0)));
+            }
+            var grid = RasterGrid.Compose(rows, ps, Enumerable.Range(0, n).Select(k => $"seed {r.GetValue(seed) + (ulong)k}").ToList(),
+                new RasterGridOptions(Scale: r.GetValue(scale)));
+            RasterGrid.Save(grid, r.GetValue(output)!);
+            Console.WriteLine($"wrote {r.GetValue(output)} ({ps.Length} prompt(s) × {n} seed(s), {o.steps} steps, guidance {o.guidance_scale})");
+        }));
+        return cmd;
+    }
+
+    /// <summary>(B, 3, H, W) in [−1, 1] → RGBA images.</summary>
+    internal static IReadOnlyList<RgbaImage?> ToImages(Tensor images)
+    {
+        var size = (int)images.size(-1);
+        var pixels = images.contiguous().ToFloatArray();
+        var per = 3 * size * size;
+        return Enumerable.Range(0, (int)images.size(0)).Select(i => (RgbaImage?)EmojiImageSet.ChwToRgba(pixels.AsSpan(i * per, per), size)).ToList();
+    }
+}

@@ -1,0 +1,147 @@
+// QualityGate.cs — measures the foundation model the way the paper measures Stable Diffusion before erasing:
+// generations for fixed prompt lists and fixed seeds, judged by the concept classifier (top-1/top-5, the
+// "SD-1.4 row" of Table 1), by its style head (style prompts), by CLIP score against real sprites' CLIP score,
+// and by the Fréchet distance between judge features of generations and of real sprites ("FID in emoji space").
+using ConceptErasure.Data;
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Evaluation;
+
+public sealed record QualityGateOptions
+{
+    public int images_per_prompt { get; init; } = 4;        // seeds per prompt
+    public int random_concepts { get; init; } = 200;        // size of the random concept sample
+    public ulong seed { get; init; } = 2024;                // first seed; prompt p, image k uses seed + 1000·p + k
+    public SamplingOptions sampling { get; init; } = new();
+    public string template { get; init; } = "an emoji of {a} {concept}";   // the analogue of "Image of {class}"
+}
+
+public sealed record GroupScore(string Group, int Prompts, int Images, double Top1, double Top5);
+
+public sealed record QualityGateReport(
+    IReadOnlyList<GroupScore> Groups,
+    double StyleAccuracy, int StyleImages,
+    double ClipScoreGenerated, double ClipScoreReal,
+    double FrechetDistance, double FrechetDistanceRealSplit,
+    QualityGateOptions Options, double Seconds);
+
+public static class QualityGate
+{
+    public static string Prompt(QualityGateOptions o, string concept) =>
+        o.template.Replace("{a}", Captions.Article(concept)).Replace("{concept}", concept);
+
+    public static QualityGateReport Run(FoundationModel model, ConceptJudge judge, ClipModel clip, EmojiData data, QualityGateOptions o,
+        TextWriter log)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pipe = new StableDiffusionPipeline(model);
+        var emojinette = ConceptSets.Load(ConceptSets.Emojinette).ConceptNames;
+        var spectrum = ConceptSets.Load(ConceptSets.Spectrum).ConceptNames;
+        var all = judge.config.concepts;
+        var rng = new Random((int)o.seed);
+        var random = all.OrderBy(_ => rng.Next()).Take(o.random_concepts).ToList();
+        var groups = new List<GroupScore>();
+        var genFeatures = new List<float>();
+        var clipGen = new List<double>();
+        var promptIndex = 0;
+
+        GroupScore Score(string name, IReadOnlyList<string> concepts, bool keepFeatures)
+        {
+            int top1 = 0, top5 = 0, n = 0;
+            foreach (var concept in concepts)
+            {
+                using var scope = torch.NewDisposeScope();
+                var images = Generate(pipe, Prompt(o, concept), o, promptIndex++);
+                var verdict = judge.Judge(images);
+                var label = judge.ConceptId(concept);
+                for (var k = 0; k < verdict.Count; k++)
+                {
+                    if (verdict.Top1(k) == label) top1++;
+                    if (verdict.InTop(k, label, 5)) top5++;
+                }
+                n += verdict.Count;
+                if (keepFeatures)
+                {
+                    genFeatures.AddRange(verdict.Features);
+                    clipGen.AddRange(ClipScores(clip, model.Prompts.Tokenizer, images, Prompt(o, concept)));
+                }
+            }
+            var g = new GroupScore(name, concepts.Count, n, (double)top1 / n, (double)top5 / n);
+            log.WriteLine($"  {name}: top-1 {g.Top1:P1}, top-5 {g.Top5:P1} over {n} images ({clock.Elapsed.TotalSeconds:F0}s)");
+            return g;
+        }
+
+        log.WriteLine($"quality gate: {o.images_per_prompt} images per prompt, {o.sampling.steps} DDIM steps, guidance {o.sampling.guidance_scale}");
+        groups.Add(Score("emojinette", emojinette, false));
+        groups.Add(Score("spectrum", spectrum, false));
+        groups.Add(Score($"random {random.Count}", random, true));
+
+        // style prompts: each Emojinette concept in each style, judged by the style head
+        int styleOk = 0, styleN = 0;
+        foreach (var concept in emojinette)
+            foreach (var style in judge.config.styles)
+            {
+                using var scope = torch.NewDisposeScope();
+                var images = Generate(pipe, $"{concept}, {style} style", o, promptIndex++);
+                var verdict = judge.Judge(images);
+                var want = Array.IndexOf(judge.config.styles, style);
+                styleOk += verdict.Style.Count(s => s == want);
+                styleN += verdict.Count;
+            }
+        log.WriteLine($"  style prompts: {(double)styleOk / styleN:P1} rendered in the asked style");
+
+        // real sprites of the same random concepts: CLIP score and features
+        var realConcepts = random.Select(c => data.Index[c]).ToList();
+        var real = data.Images(realConcepts, EmojiStyle.Default);
+        using var realImages = torch.tensor(real.Pixels, real.Shape);
+        var realVerdict = judge.Judge(realImages);
+        var clipReal = new List<double>();
+        for (var i = 0; i < real.Count; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            clipReal.AddRange(ClipScores(clip, model.Prompts.Tokenizer, realImages.narrow(0, i, 1), Prompt(o, real.Samples[i].Concept.Name)));
+        }
+        var d = realVerdict.FeatureWidth;
+        var fid = Statistics.FrechetDistance(genFeatures.ToArray(), realVerdict.Features, d);
+        // reference: the distance between the two styles' real sprites (what "different but both real" costs)
+        var half = realVerdict.Features.Length / 2 / d * d;
+        var fidReal = Statistics.FrechetDistance(realVerdict.Features.AsSpan(0, half), realVerdict.Features.AsSpan(half), d);
+        log.WriteLine($"  CLIP score: generated {clipGen.Average():F2}, real {clipReal.Average():F2}; Fréchet distance (judge features) {fid:F2} (real vs real split: {fidReal:F2})");
+        return new QualityGateReport(groups, (double)styleOk / styleN, styleN, clipGen.Average(), clipReal.Average(), fid, fidReal, o, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>images_per_prompt generations for one prompt; image k of prompt p uses seed + 1000·p + k.</summary>
+    static Tensor Generate(StableDiffusionPipeline pipe, string prompt, QualityGateOptions o, int promptIndex)
+    {
+        using var scope = torch.NewDisposeScope();
+        var images = new List<Tensor>();
+        var prompts = Enumerable.Repeat(prompt, o.images_per_prompt).ToList();
+        var noises = new List<Tensor>();
+        for (var k = 0; k < o.images_per_prompt; k++)
+        {
+            using var g = new Generator(o.seed + 1000UL * (ulong)promptIndex + (ulong)k);
+            noises.Add(pipe.InitialNoise(1, g));
+        }
+        var z = torch.cat(noises, 0);
+        var model = pipe.Model;
+        var cond = model.Prompts.Encode(prompts);
+        var uncond = model.Prompts.Encode(Enumerable.Repeat("", prompts.Count).ToList());
+        var z0 = pipe.Denoise(model.Unet, z, cond, uncond, o.sampling, 0, o.sampling.steps);
+        return model.DecodeLatents(z0).MoveToOuterScope();
+    }
+
+    /// <summary>CLIP score 100·cos(image, text) per image, with the judge CLIP's own towers.</summary>
+    public static double[] ClipScores(ClipModel clip, WordTokenizer tokenizer, Tensor images, string prompt)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var item = tokenizer.Encode(prompt);
+        var ids = torch.tensor(item.Ids, [1, item.Ids.Length]);
+        var eos = torch.tensor(new long[] { item.Length - 1 });
+        var t = clip.EmbedText(ids, eos);
+        var i = clip.EmbedImage(images);
+        return (i.matmul(t.T).squeeze(1) * 100.0).ToDoubleArray();
+    }
+}
