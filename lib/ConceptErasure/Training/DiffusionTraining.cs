@@ -61,7 +61,7 @@ public static class DiffusionTraining
         var L = model.Config.vae.latent_channels;
         var schedule = model.Schedule;
         var prediction = model.Prediction;
-        log.WriteLine($"unet: {unet.parameter_count():N0} parameters, {prediction} prediction; {data.Count} sprites; latents {string.Join('×', moments.shape.Skip(1))}");
+        log.WriteLine($"unet: {unet.parameter_count():N0} parameters, {prediction} prediction; {data.Count} sprites; latents {L}×{moments.size(2)}×{moments.size(3)}");
 
         return TrainingLoop.Run(runDir, c.loop, parts, opt,
             new LrSchedule.WarmupCosine(c.lr, c.warmup, c.loop.steps, c.lr * c.min_lr_fraction),
