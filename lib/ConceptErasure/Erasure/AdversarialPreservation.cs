@@ -44,7 +44,7 @@ public sealed class AdversarialPreservation : ErasureMethod
             Candidates = candidates;
             Embeddings = embeddings.DetachFromDisposeScope();
             var n = candidates.Candidates.Count;
-            Logits = new Parameter(torch.full([n], 1.0 / n));                // raw logits = 1/N: uniform start
+            Logits = new Parameter(torch.full([n], 1.0 / n, device: Embeddings.device));   // raw logits = 1/N: uniform start
         }
 
         public string Word(int index) => Candidates.Candidates[index].Word;

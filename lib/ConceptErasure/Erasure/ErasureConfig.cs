@@ -182,6 +182,7 @@ public sealed record ErasureConfig
             if (unknown.Count > 0)
                 p.Add($"{unknown.Count} vocabulary words are unknown to the model's tokenizer: {string.Join(", ", unknown.Take(8).Select(w => $"'{w}'"))}{(unknown.Count > 8 ? ", …" : "")}");
             if (vocabulary.Distinct().Count() != vocabulary.Count) p.Add("the vocabulary lists a word twice");
+            if (!vocabulary.Except(erase).Any()) p.Add("the vocabulary has no word besides the erased concepts: nothing to preserve");
         }
         return p;
     }
