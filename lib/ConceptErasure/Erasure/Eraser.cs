@@ -1,0 +1,152 @@
+// Eraser.cs — runs one erasure: validate, set up the method, loop over θ′ updates, and hand back an ErasureResult.
+//
+// The loop is the same for every method (ESD, the preservation variants, adversarial preservation):
+//   0. refuse a bad config before any work (ErasureConfig.Validate: unknown concepts with suggestions, bad values);
+//   1. build θ, θ′ and the method's own state (candidate sets, π, c_a);
+//   2. for each iteration: stop cleanly when cancelled; run the method's step inside a dispose scope; stop when a
+//      loss is not finite — the update with the bad loss was not applied, so θ′ keeps its last good parameters;
+//   3. collect the trained tensors, the history and a manifest (versions, timing, peak memory).
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConceptErasure.Models;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Erasure;
+
+public static class Eraser
+{
+    /// <summary>The method object of a config (θ, θ′ and the method's state are built here; the caller disposes it).</summary>
+    public static ErasureMethod Create(FoundationModel model, ErasureConfig config) => config.method switch
+    {
+        ErasureConfig.Methods.Naive or ErasureConfig.Methods.Esd => new Esd(model, config),
+        ErasureConfig.Methods.FixedPreservation => new FixedPreservation(model, config),
+        ErasureConfig.Methods.ParameterRegularisation => new ParameterRegularisation(model, config),
+        ErasureConfig.Methods.AdversarialPreservation => new AdversarialPreservation(model, config),
+        ErasureConfig.Methods.AdversarialPgd => new AdversarialPgd(model, config),
+        _ => throw new ErasureConfigException([$"method '{config.method}' is not one of {string.Join(", ", ErasureConfig.Methods.All)}"]),
+    };
+
+    /// <summary>Erases the config's concepts from a copy of the model's UNet; the model itself is not changed.</summary>
+    /// <param name="log">progress lines (every config.log_every updates), or null</param>
+    /// <param name="cancel">stops after the current iteration; the result then holds the updates done</param>
+    /// <param name="onIteration">called after each iteration with its history rows and the live method (θ′, π…)</param>
+    /// <param name="knownConcepts">when given, erased concepts must be among these (e.g. the concepts the model was trained on)</param>
+    public static ErasureResult Run(FoundationModel model, ErasureConfig config, TextWriter? log = null, CancellationToken cancel = default,
+        Action<IReadOnlyList<ErasureStep>, ErasureMethod>? onIteration = null, IReadOnlyCollection<string>? knownConcepts = null)
+    {
+        // 0. validation, before any work
+        config.Validate(model, knownConcepts);
+        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+
+        // 1. θ, θ′ and the method's state
+        using var method = Create(model, config);
+        var setupSeconds = clock.Elapsed.TotalSeconds;
+        log?.WriteLine($"erasing {string.Join(", ", config.erase.Select(c => $"'{c}'"))} with {config.method}: {config.iterations} updates of " +
+                       $"{method.TrainedParameters.Count} tensors ({method.TrainedParameters.Sum(p => p.parameter.numel()):N0} parameters, group {config.parameters}); setup {setupSeconds:F1}s");
+        if (method is AdversarialPreservation ap)
+            foreach (var a in ap.Adversaries)
+                log?.WriteLine($"  candidates for '{a.Candidates.Concept}' ({a.Candidates.Candidates.Count} of {a.Candidates.Clustered} nearest): {string.Join(", ", a.Candidates.Words.Take(12))}{(a.Candidates.Candidates.Count > 12 ? ", …" : "")}");
+
+        // 2. the loop
+        var history = new List<ErasureStep>();
+        var status = ErasureStatus.Completed;
+        var message = "completed";
+        var done = 0;
+        var loopClock = Stopwatch.StartNew();
+        for (var step = 1; step <= config.iterations; step++)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                status = ErasureStatus.Cancelled;
+                message = $"cancelled after {done} of {config.iterations} updates";
+                break;
+            }
+            IReadOnlyList<ErasureStep> rows;
+            using (torch.NewDisposeScope()) rows = method.Step(step);
+            var seconds = clock.Elapsed.TotalSeconds;
+            rows = rows.Select(r => r with { Seconds = seconds }).ToList();
+            history.AddRange(rows);
+            done += rows.Count(r => r.Phase == ErasureMethod.ThetaPhase && r.Applied);
+            onIteration?.Invoke(rows, method);
+            var bad = rows.FirstOrDefault(r => !r.Finite);
+            if (bad is not null)
+            {
+                status = ErasureStatus.NonFiniteLoss;
+                message = bad.Phase == ErasureMethod.ThetaPhase
+                    ? $"the loss became {bad.Loss} at update {step} (L1 {bad.L1}, L2 {bad.L2}); that update was not applied, so θ′ keeps the parameters of update {done}"
+                    : $"the adversary's L2 became {bad.Loss} after update {step}; θ′ keeps the parameters of update {done}, whose loss was finite";
+                log?.WriteLine($"stopped: {message}");
+                break;
+            }
+            if (log is not null && (step % config.log_every == 0 || step == config.iterations))
+                log.WriteLine(ProgressLine(history, step, config, loopClock.Elapsed.TotalSeconds));
+        }
+        var loopSeconds = loopClock.Elapsed.TotalSeconds;
+
+        // 3. trained tensors, manifest
+        var trained = method.TrainedState();
+        var manifest = Manifest(model, config, method, status, message, done, started, clock.Elapsed.TotalSeconds, setupSeconds, loopSeconds);
+        return new ErasureResult(config, status, message, done, history, trained, manifest);
+    }
+
+    static string ProgressLine(List<ErasureStep> history, int step, ErasureConfig config, double seconds)
+    {
+        var recent = history.Where(r => r.Phase == ErasureMethod.ThetaPhase).TakeLast(config.log_every).ToList();
+        var line = FormattableString.Invariant($"step {step}/{config.iterations}  L1 {recent.Average(r => r.L1 ?? 0):F5}");
+        if (recent.Any(r => r.L2 is not null)) line += FormattableString.Invariant($"  L2 {recent.Average(r => r.L2 ?? 0):F5}");
+        var last = history[^1];
+        if (last.TopCandidate is not null) line += FormattableString.Invariant($"  c_a {recent[^1].Candidate}  top {last.TopCandidate} ({last.TopProbability:P0})");
+        if (last.Drift is not null) line += FormattableString.Invariant($"  drift {last.Drift:F4}");
+        var rate = step / Math.Max(seconds, 1e-9);
+        return line + FormattableString.Invariant($"  {rate:F2} it/s  ETA {TimeSpan.FromSeconds((config.iterations - step) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
+    }
+
+    static JsonObject Manifest(FoundationModel model, ErasureConfig config, ErasureMethod method, ErasureStatus status, string message,
+        int done, DateTime started, double wall, double setup, double loop)
+    {
+        var peak = ErasureResult.PeakResidentBytes();
+        var assembly = typeof(Eraser).Assembly;
+        return new JsonObject
+        {
+            ["method"] = config.method,
+            ["erase"] = new JsonArray(config.erase.Select(c => (JsonNode?)c).ToArray()),
+            ["seed"] = config.seed,
+            ["status"] = status.ToString(),
+            ["message"] = message,
+            ["iterations_done"] = done,
+            ["effective"] = new JsonObject { ["lambda"] = config.EffectiveLambda, ["eta"] = config.EffectiveEta },
+            ["trained"] = new JsonObject
+            {
+                ["group"] = config.parameters,
+                ["tensors"] = method.TrainedParameters.Count,
+                ["parameters"] = method.TrainedParameters.Sum(p => p.parameter.numel()),
+                ["unet_parameters"] = method.Trainable.parameter_count(),
+            },
+            ["config"] = JsonSerializer.SerializeToNode(config, ErasureConfig.Json),
+            ["method_facts"] = method.Describe(),
+            ["timing"] = new JsonObject
+            {
+                ["started_utc"] = started.ToString("O"),
+                ["wall_seconds"] = wall,
+                ["setup_seconds"] = setup,
+                ["loop_seconds"] = loop,
+                ["iterations_per_second"] = done / Math.Max(loop, 1e-9),
+            },
+            ["memory"] = new JsonObject { ["peak_rss_bytes"] = peak, ["peak_rss_mib"] = peak is { } b ? Math.Round(b / 1048576.0, 1) : null, ["source"] = "VmHWM of /proc/self/status (whole process)" },
+            ["versions"] = new JsonObject
+            {
+                ["concept_erasure"] = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString(),
+                ["libtorch"] = torch.version,
+                ["dotnet"] = Environment.Version.ToString(),
+                ["os"] = RuntimeInformation.OSDescription,
+            },
+            ["device"] = model.Device.ToString(),
+            ["threads"] = torch.get_num_threads(),
+            ["foundation"] = new JsonObject { ["prediction"] = model.Config.unet.prediction_type, ["train_timesteps"] = model.Schedule.TrainSteps },
+        };
+    }
+}
