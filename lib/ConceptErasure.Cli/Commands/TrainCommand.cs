@@ -166,7 +166,8 @@ internal static class TrainCommand
     {
         try { body(); return 0; }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidOperationException or NonFiniteLossException or EmojiDataUnavailableException or TorchException)
+                                      or InvalidOperationException or NonFiniteLossException or EmojiDataUnavailableException or TorchException
+                                      or KeyNotFoundException or UnknownWordsException)
         {
             Console.Error.WriteLine($"workbook: {e.Message}");
             return 1;

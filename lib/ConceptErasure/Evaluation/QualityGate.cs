@@ -112,23 +112,26 @@ public static class QualityGate
         return new QualityGateReport(groups, (double)styleOk / styleN, styleN, clipGen.Average(), clipReal.Average(), fid, fidReal, o, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>images_per_prompt generations for one prompt; image k of prompt p uses seed + 1000·p + k.</summary>
-    static Tensor Generate(StableDiffusionPipeline pipe, string prompt, QualityGateOptions o, int promptIndex)
+    static Tensor Generate(StableDiffusionPipeline pipe, string prompt, QualityGateOptions o, int promptIndex) =>
+        Generate(pipe, pipe.Model.Unet, prompt, o.images_per_prompt, o.sampling, o.seed + 1000UL * (ulong)promptIndex);
+
+    /// <summary>n generations of one prompt with a given UNet; image k starts from the noise of seed + k, so two
+    /// UNets (original and erased) are compared on the same noise.</summary>
+    public static Tensor Generate(StableDiffusionPipeline pipe, Models.UNet2DConditionModel unet, string prompt, int n, SamplingOptions sampling, ulong seed)
     {
         using var scope = torch.NewDisposeScope();
-        var images = new List<Tensor>();
-        var prompts = Enumerable.Repeat(prompt, o.images_per_prompt).ToList();
+        var prompts = Enumerable.Repeat(prompt, n).ToList();
         var noises = new List<Tensor>();
-        for (var k = 0; k < o.images_per_prompt; k++)
+        for (var k = 0; k < n; k++)
         {
-            using var g = new Generator(o.seed + 1000UL * (ulong)promptIndex + (ulong)k);
+            using var g = new Generator(seed + (ulong)k);
             noises.Add(pipe.InitialNoise(1, g));
         }
         var z = torch.cat(noises, 0);
         var model = pipe.Model;
         var cond = model.Prompts.Encode(prompts);
         var uncond = model.Prompts.Encode(Enumerable.Repeat("", prompts.Count).ToList());
-        var z0 = pipe.Denoise(model.Unet, z, cond, uncond, o.sampling, 0, o.sampling.steps);
+        var z0 = pipe.Denoise(unet, z, cond, uncond, sampling, 0, sampling.steps);
         return model.DecodeLatents(z0).MoveToOuterScope();
     }
 

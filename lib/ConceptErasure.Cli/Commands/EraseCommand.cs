@@ -1,0 +1,149 @@
+// `workbook erase "delivery truck"`: the workbook's main job. Erases one or more concepts from the foundation
+// model (default: Adversarial Preservation with Gumbel-Softmax on the cross-attention group, the paper's
+// method), then writes a run folder:
+//   unet-delta.safetensors  the trained parameters only      manifest.json  method, every hyper-parameter, seed,
+//   history.csv             per-step losses and choices       versions, wall time, peak memory
+//   evaluation.json / .csv  ESR/PSR before and after          before.png, after.png  same seeds, both models
+//   report.html             a one-page summary
+// Unknown concepts and invalid hyper-parameters are refused before any work; Ctrl-C/SIGTERM stop after the
+// current update and still leave a consistent folder (status "Cancelled" in the manifest).
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using ConceptErasure.Data;
+using ConceptErasure.Erasure;
+using ConceptErasure.Evaluation;
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Cli.Commands;
+
+internal static class EraseCommand
+{
+    public static Command Create()
+    {
+        var d = new ErasureConfig();
+        var concepts = new Argument<string[]>("concepts") { Description = "emoji concept(s) to erase, e.g. \"delivery truck\"", Arity = ArgumentArity.OneOrMore };
+        var method = new Option<string>("--method") { Description = $"{string.Join(" | ", ErasureConfig.Methods.All)}", DefaultValueFactory = _ => d.method };
+        var group = new Option<string>("--params") { Description = "trained parameter group: xattn (ESD-x) | noxattn (ESD-u) | full", DefaultValueFactory = _ => d.parameters };
+        var iterations = new Option<int>("--iterations") { Description = "θ′ updates", DefaultValueFactory = _ => d.iterations };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate of θ′", DefaultValueFactory = _ => d.lr };
+        var lambda = new Option<double?>("--lambda") { Description = "weight of the preservation/regularisation term (default: the method's)" };
+        var eta = new Option<double>("--eta") { Description = "negative guidance η of the ESD target", DefaultValueFactory = _ => d.eta };
+        var preserve = new Option<string[]>("--preserve") { Description = "prompts preserved by fixed_preservation", AllowMultipleArgumentsPerToken = true };
+        var topK = new Option<int>("--top-k") { Description = "K nearest words of R (adversarial preservation)", DefaultValueFactory = _ => d.top_k };
+        var candidates = new Option<int>("--candidates") { Description = "N candidates after k-means thinning", DefaultValueFactory = _ => d.candidates };
+        var seed = new Option<ulong>("--seed") { Description = "seed of every draw", DefaultValueFactory = _ => d.seed };
+        var model = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
+        var judge = new Option<string>("--judge") { Description = "concept judge folder", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
+        var output = new Option<string?>("--out") { Description = "run folder (default runs/erase/<concepts>-<method>-s<seed>)" };
+        var evalImages = new Option<int>("--eval-images") { Description = "images per concept for ESR/PSR (0 = no evaluation)", DefaultValueFactory = _ => 8 };
+        var evalPreserved = new Option<string[]>("--eval-preserved") { Description = "concepts scored for preservation (default: the other Emojinette classes)", AllowMultipleArgumentsPerToken = true };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result.")
+            { concepts, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, seed, model, judge, output, evalImages, evalPreserved, threads };
+
+        cmd.SetAction(r => TrainCommand.Guard(() =>
+        {
+            if (r.GetValue(threads) is > 0 and var t) torch.set_num_threads(t);
+            var erase = r.GetValue(concepts)!.Select(c => c.Trim()).ToArray();
+            var data = EmojiData.Load();
+            foreach (var c in erase)
+                if (!data.Index.Contains(c)) _ = data.Index[c];   // throws with the closest known concepts
+            var evalN = r.GetValue(evalImages);
+            if (evalN < 0) throw new ArgumentException("--eval-images must be ≥ 0");
+
+            using var m = FoundationModel.Load(r.GetValue(model));
+            var config = new ErasureConfig
+            {
+                method = r.GetValue(method)!, erase = erase, parameters = r.GetValue(group)!, iterations = r.GetValue(iterations),
+                lr = r.GetValue(lr), lambda = r.GetValue(lambda), eta = r.GetValue(eta), preserve = r.GetValue(preserve) ?? [],
+                top_k = r.GetValue(topK), candidates = r.GetValue(candidates), seed = r.GetValue(seed),
+                vocabulary = CandidateSearch.SearchWords(data.Index, m.Tokenizer),
+            };
+            config.Validate(m);   // invalid hyper-parameters: one message listing every problem, before any work
+            using var j = evalN > 0 ? ConceptJudge.Load(r.GetValue(judge)) : null;
+            var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
+            Directory.CreateDirectory(dir);
+
+            using var cts = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current update…"); };
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+            using var result = Eraser.Run(m, config, Console.Out, cts.Token);
+            result.Save(dir);
+            Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
+            if (result.Status != ErasureStatus.Completed || j is null) return;
+
+            // evaluation: the same seeds for the original and the erased UNet
+            var preserved = r.GetValue(evalPreserved) is { Length: > 0 } p ? p
+                : ConceptSets.Load(ConceptSets.Emojinette).ConceptNames.Where(c => !erase.Contains(c)).ToArray();
+            var o = new ErasureEvalOptions { images_per_concept = evalN };
+            using var erased = result.ErasedUnet(m);
+            Console.WriteLine("evaluating the original model…");
+            var before = ErasureEvaluation.Score(m, m.Unet, j, erase, preserved, o, Console.Out);
+            Console.WriteLine("evaluating the erased model…");
+            var after = ErasureEvaluation.Score(m, erased, j, erase, preserved, o, Console.Out);
+            WriteEvaluation(dir, before, after, o);
+            WriteGrids(dir, m, erased, erase.Concat(preserved.Take(4)).ToList(), o);
+            WriteReport(dir, config, result, before, after);
+            Console.WriteLine($"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
+                              $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1}");
+        }));
+        return cmd;
+    }
+
+    static string Slug(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) || ch == '+' ? ch : '-').ToArray());
+
+    static void WriteEvaluation(string dir, ErasureScores before, ErasureScores after, ErasureEvalOptions o)
+    {
+        AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.json"),
+            JsonSerializer.Serialize(new { options = o, before, after }, FoundationConfig.Json) + "\n");
+        var csv = new StringBuilder("model,concept,role,images,top1,top5\n");
+        foreach (var (name, s) in new[] { ("original", before), ("erased", after) })
+            foreach (var c in s.Concepts)
+                csv.Append(FormattableString.Invariant($"{name},\"{c.Concept}\",{c.Role},{c.Images},{c.Top1:F4},{c.Top5:F4}\n"));
+        AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.csv"), csv.ToString());
+    }
+
+    static void WriteGrids(string dir, FoundationModel m, UNet2DConditionModel erased, IReadOnlyList<string> concepts, ErasureEvalOptions o)
+    {
+        var pipe = new StableDiffusionPipeline(m);
+        foreach (var (name, unet) in new[] { ("before", m.Unet), ("after", erased) })
+        {
+            var rows = new List<IReadOnlyList<RgbaImage?>>();
+            var i = 0;
+            foreach (var c in concepts)
+            {
+                using var scope = torch.NewDisposeScope();
+                var prompt = o.template.Replace("{a}", Captions.Article(c)).Replace("{concept}", c);
+                rows.Add(GenerateCommand.ToImages(QualityGate.Generate(pipe, unet, prompt, 4, o.sampling, o.seed + 1000UL * (ulong)i++)));
+            }
+            RasterGrid.Save(RasterGrid.Compose(rows, concepts, null, new RasterGridOptions(Scale: 3)), Path.Combine(dir, name + ".png"));
+        }
+    }
+
+    static void WriteReport(string dir, ErasureConfig c, ErasureResult result, ErasureScores before, ErasureScores after)
+    {
+        static string P(double v) => double.IsNaN(v) ? "–" : v.ToString("P1", System.Globalization.CultureInfo.InvariantCulture);
+        var rows = string.Concat(before.Concepts.Zip(after.Concepts).Select(p =>
+            $"<tr><td>{System.Net.WebUtility.HtmlEncode(p.First.Concept)}</td><td>{p.First.Role}</td><td>{P(p.First.Top1)}</td><td>{P(p.Second.Top1)}</td><td>{P(p.First.Top5)}</td><td>{P(p.Second.Top5)}</td></tr>\n"));
+        var html = $"""
+            <!doctype html><html><head><meta charset="utf-8"><title>erase {System.Net.WebUtility.HtmlEncode(string.Join(", ", c.erase))}</title>
+            <style>body{"{"}font-family:sans-serif;max-width:60em;margin:2em auto{"}"} td,th{"{"}padding:2px 8px;text-align:left{"}"} img{"{"}image-rendering:pixelated{"}"}</style></head><body>
+            <h1>Erasing {System.Net.WebUtility.HtmlEncode(string.Join(", ", c.erase))}</h1>
+            <p>{c.method}, parameters <code>{c.parameters}</code>, {result.IterationsDone} updates, lr {c.lr}, λ {c.EffectiveLambda}, seed {c.seed}. Status: {result.Status}.</p>
+            <table><tr><th></th><th>ESR-1</th><th>ESR-5</th><th>PSR-1</th><th>PSR-5</th></tr>
+            <tr><td>original</td><td>{P(before.Esr1)}</td><td>{P(before.Esr5)}</td><td>{P(before.Psr1)}</td><td>{P(before.Psr5)}</td></tr>
+            <tr><td>erased</td><td>{P(after.Esr1)}</td><td>{P(after.Esr5)}</td><td>{P(after.Psr1)}</td><td>{P(after.Psr5)}</td></tr></table>
+            <h2>Per concept (judge top-1 / top-5, original → erased)</h2>
+            <table><tr><th>concept</th><th>role</th><th>top-1 before</th><th>top-1 after</th><th>top-5 before</th><th>top-5 after</th></tr>
+            {rows}</table>
+            <h2>Same seeds, before and after</h2><p><img src="before.png" alt="before"> <img src="after.png" alt="after"></p>
+            <p>Files: <code>unet-delta.safetensors</code>, <code>manifest.json</code>, <code>history.csv</code>, <code>evaluation.json</code>, <code>evaluation.csv</code>.</p>
+            </body></html>
+            """;
+        AtomicFile.WriteAllText(Path.Combine(dir, "report.html"), html);
+    }
+}

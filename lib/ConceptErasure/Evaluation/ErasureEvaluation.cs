@@ -1,0 +1,52 @@
+// ErasureEvaluation.cs — the paper's Table 1 metrics for one erased model, judged by the concept classifier on
+// generations from fixed seeds (the same noise for the original and the erased UNet):
+//   ESR-k = share of images of ERASED concepts whose label is NOT in the judge's top-k  (erasure success)
+//   PSR-k = share of images of PRESERVED concepts whose label IS in the top-k          (preservation)
+using ConceptErasure.Data;
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Evaluation;
+
+public sealed record ErasureEvalOptions
+{
+    public int images_per_concept { get; init; } = 8;      // seeds per concept
+    public ulong seed { get; init; } = 7000;                // evaluation seeds (never used for tuning)
+    public SamplingOptions sampling { get; init; } = new();
+    public string template { get; init; } = "an emoji of {a} {concept}";
+}
+
+public sealed record ConceptScore(string Concept, string Role, int Images, double Top1, double Top5);
+
+public sealed record ErasureScores(double Esr1, double Esr5, double Psr1, double Psr5, IReadOnlyList<ConceptScore> Concepts);
+
+public static class ErasureEvaluation
+{
+    /// <summary>Judges generations of each erased and preserved concept with the given UNet.</summary>
+    public static ErasureScores Score(FoundationModel model, UNet2DConditionModel unet, ConceptJudge judge, IReadOnlyList<string> erased,
+        IReadOnlyList<string> preserved, ErasureEvalOptions o, TextWriter? log = null)
+    {
+        var pipe = new StableDiffusionPipeline(model);
+        var scores = new List<ConceptScore>();
+        var i = 0;
+        foreach (var (concept, role) in erased.Select(c => (c, "erased")).Concat(preserved.Select(c => (c, "preserved"))))
+        {
+            using var scope = torch.NewDisposeScope();
+            var prompt = o.template.Replace("{a}", Captions.Article(concept)).Replace("{concept}", concept);
+            var images = QualityGate.Generate(pipe, unet, prompt, o.images_per_concept, o.sampling, o.seed + 1000UL * (ulong)i++);
+            var verdict = judge.Judge(images);
+            var label = judge.ConceptId(concept);
+            int top1 = 0, top5 = 0;
+            for (var k = 0; k < verdict.Count; k++)
+            {
+                if (verdict.Top1(k) == label) top1++;
+                if (verdict.InTop(k, label, 5)) top5++;
+            }
+            scores.Add(new ConceptScore(concept, role, verdict.Count, (double)top1 / verdict.Count, (double)top5 / verdict.Count));
+            log?.WriteLine($"  {role,-9} {concept}: top-1 {scores[^1].Top1:P0}, top-5 {scores[^1].Top5:P0}");
+        }
+        double Mean(string role, Func<ConceptScore, double> f) => scores.Where(s => s.Role == role).Select(f).DefaultIfEmpty(double.NaN).Average();
+        return new ErasureScores(1 - Mean("erased", s => s.Top1), 1 - Mean("erased", s => s.Top5), Mean("preserved", s => s.Top1), Mean("preserved", s => s.Top5), scores);
+    }
+}

@@ -1,0 +1,65 @@
+// `workbook erase` end to end on a tiny model folder: the run folder it writes, and the bad-input behaviour
+// (one clear message, exit code 1, no work done and nothing written).
+using System.CommandLine;
+using ConceptErasure.Cli.Commands;
+using ConceptErasure.Tests.Erasure;
+
+namespace ConceptErasure.Tests.Cli;
+
+[Collection("global torch state")]   // redirects the console
+public class EraseCommandTests
+{
+    static (int code, string stdout, string stderr) Run(params string[] args)
+    {
+        var root = new RootCommand { EraseCommand.Create() };
+        var (o, e) = (Console.Out, Console.Error);
+        var (so, se) = (new StringWriter(), new StringWriter());
+        Console.SetOut(so); Console.SetError(se);
+        try { return (root.Parse(args).Invoke(), so.ToString(), se.ToString()); }
+        finally { Console.SetOut(o); Console.SetError(e); }
+    }
+
+    [Fact]
+    public void WritesACompleteRunFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("ce-erase");
+        try
+        {
+            using (var model = TinyModel.Create()) model.Save(Path.Combine(dir.FullName, "model"));
+            var run = Path.Combine(dir.FullName, "run");
+            var (code, stdout, stderr) = Run("erase", "dog", "--model", Path.Combine(dir.FullName, "model"), "--method", "esd",
+                "--iterations", "3", "--eval-images", "0", "--out", run);
+            Assert.True(code == 0, stderr + stdout);
+            foreach (var f in new[] { "unet-delta.safetensors", "manifest.json", "history.csv" })
+                Assert.True(File.Exists(Path.Combine(run, f)), f);
+            Assert.Contains("\"esd\"", File.ReadAllText(Path.Combine(run, "manifest.json")));
+            Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "history.csv")).Length);   // header + 3 updates
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void UnknownConceptIsRefusedWithSuggestions()
+    {
+        var (code, _, stderr) = Run("erase", "delivery trucks", "--eval-images", "0", "--out", Path.Combine(Path.GetTempPath(), "never-written"));
+        Assert.Equal(1, code);
+        Assert.Contains("delivery truck", stderr);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "never-written")));
+    }
+
+    [Fact]
+    public void InvalidHyperParametersAreRefusedBeforeAnyWork()
+    {
+        var dir = Directory.CreateTempSubdirectory("ce-erase");
+        try
+        {
+            using (var model = TinyModel.Create()) model.Save(Path.Combine(dir.FullName, "model"));
+            var run = Path.Combine(dir.FullName, "run");
+            var (code, _, stderr) = Run("erase", "dog", "--model", Path.Combine(dir.FullName, "model"), "--lr", "-1", "--eval-images", "0", "--out", run);
+            Assert.Equal(1, code);
+            Assert.Contains("lr", stderr);
+            Assert.False(Directory.Exists(run));
+        }
+        finally { dir.Delete(true); }
+    }
+}
