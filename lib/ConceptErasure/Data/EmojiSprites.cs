@@ -116,15 +116,21 @@ public sealed class EmojiImageSet
     public RgbaImage ToRgba(int i) => ChwToRgba(Image(i), Size);
 
     /// <summary>Converts a (3, S, S) float image in [-1, 1] (values outside are clamped) to opaque RGBA.</summary>
-    public static RgbaImage ChwToRgba(ReadOnlySpan<float> chw, int size)
+    public static RgbaImage ChwToRgba(ReadOnlySpan<float> chw, int size) => ChwToRgba(chw, size, size);
+
+    /// <summary>Converts a (3, H, W) float image in [-1, 1] (values outside are clamped, NaN is black) to opaque RGBA.</summary>
+    public static RgbaImage ChwToRgba(ReadOnlySpan<float> chw, int height, int width)
     {
-        int plane = size * size;
-        if (chw.Length != 3 * plane) throw new ArgumentException($"Expected 3×{size}×{size} = {3 * plane} floats, got {chw.Length}.", nameof(chw));
-        var image = new RgbaImage(size, size);
+        int plane = height * width;
+        if (chw.Length != 3 * plane) throw new ArgumentException($"Expected 3×{height}×{width} = {3 * plane} floats, got {chw.Length}.", nameof(chw));
+        var image = new RgbaImage(width, height);
         for (int i = 0; i < plane; i++)
         {
             for (int c = 0; c < 3; c++)
-                image.Pixels[4 * i + c] = (byte)Math.Clamp(MathF.Round((chw[c * plane + i] + 1f) * 127.5f), 0, 255);
+            {
+                var v = chw[c * plane + i];
+                image.Pixels[4 * i + c] = float.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(MathF.Round((v + 1f) * 127.5f), 0, 255);
+            }
             image.Pixels[4 * i + 3] = 255;
         }
         return image;

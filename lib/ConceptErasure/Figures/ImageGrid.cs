@@ -60,7 +60,7 @@ public sealed class ImageGrid : IMimeRenderable
     /// <summary>Adds a PNG image.</summary>
     public ImageGrid Add(byte[] png, string caption = "")
     {
-        var (w, h) = FigurePng.ReadSize(png);
+        var (w, h) = Data.Png.ReadSize(png);
         _images.Add((png, w, h, caption ?? ""));
         return this;
     }
@@ -78,7 +78,7 @@ public sealed class ImageGrid : IMimeRenderable
     /// <summary>Adds an RGB image stored flat in (3, H, W) order with values in [-1, 1] (clamped).</summary>
     public ImageGrid Add(ReadOnlySpan<float> chw, int height, int width, string caption = "")
     {
-        _images.Add((FigurePng.FromChw(chw, height, width), width, height, caption ?? ""));
+        _images.Add((Data.Png.Encode(Data.EmojiImageSet.ChwToRgba(chw, height, width), new Data.PngEncoderOptions(Data.PngColorType.Rgb)), width, height, caption ?? ""));
         return this;
     }
 
