@@ -18,7 +18,8 @@ public sealed record QualityGateOptions
     public string template { get; init; } = "an emoji of {a} {concept}";   // the analogue of "Image of {class}"
 }
 
-public sealed record GroupScore(string Group, int Prompts, int Images, double Top1, double Top5);
+/// <summary>Judge top-k, and CLIP zero-shot top-k over all concepts as a second opinion.</summary>
+public sealed record GroupScore(string Group, int Prompts, int Images, double Top1, double Top5, double ClipTop1, double ClipTop5);
 
 public sealed record QualityGateReport(
     IReadOnlyList<GroupScore> Groups,
@@ -43,13 +44,14 @@ public static class QualityGate
         var rng = new Random((int)o.seed);
         var random = all.OrderBy(_ => rng.Next()).Take(o.random_concepts).ToList();
         var groups = new List<GroupScore>();
+        using var conceptText = ConceptTextEmbeddings(clip, model.Prompts.Tokenizer, all, o);
         var genFeatures = new List<float>();
         var clipGen = new List<double>();
         var promptIndex = 0;
 
         GroupScore Score(string name, IReadOnlyList<string> concepts, bool keepFeatures)
         {
-            int top1 = 0, top5 = 0, n = 0;
+            int top1 = 0, top5 = 0, n = 0, clip1 = 0, clip5 = 0;
             foreach (var concept in concepts)
             {
                 using var scope = torch.NewDisposeScope();
@@ -62,14 +64,16 @@ public static class QualityGate
                     if (verdict.InTop(k, label, 5)) top5++;
                 }
                 n += verdict.Count;
+                var (c1, c5) = ClipZeroShot(clip, conceptText, images, label);
+                clip1 += c1; clip5 += c5;
                 if (keepFeatures)
                 {
                     genFeatures.AddRange(verdict.Features);
                     clipGen.AddRange(ClipScores(clip, model.Prompts.Tokenizer, images, Prompt(o, concept)));
                 }
             }
-            var g = new GroupScore(name, concepts.Count, n, (double)top1 / n, (double)top5 / n);
-            log.WriteLine($"  {name}: top-1 {g.Top1:P1}, top-5 {g.Top5:P1} over {n} images ({clock.Elapsed.TotalSeconds:F0}s)");
+            var g = new GroupScore(name, concepts.Count, n, (double)top1 / n, (double)top5 / n, (double)clip1 / n, (double)clip5 / n);
+            log.WriteLine($"  {name}: judge top-1 {g.Top1:P1}, top-5 {g.Top5:P1}; CLIP zero-shot top-1 {g.ClipTop1:P1}, top-5 {g.ClipTop5:P1} over {n} images ({clock.Elapsed.TotalSeconds:F0}s)");
             return g;
         }
 
@@ -105,7 +109,7 @@ public static class QualityGate
         }
         var d = realVerdict.FeatureWidth;
         var fid = Statistics.FrechetDistance(genFeatures.ToArray(), realVerdict.Features, d);
-        // reference: the distance between the two styles' real sprites (what "different but both real" costs)
+        // reference: the distance between two halves of the real sprites (what "different but both real" costs)
         var half = realVerdict.Features.Length / 2 / d * d;
         var fidReal = Statistics.FrechetDistance(realVerdict.Features.AsSpan(0, half), realVerdict.Features.AsSpan(half), d);
         log.WriteLine($"  CLIP score: generated {clipGen.Average():F2}, real {clipReal.Average():F2}; Fréchet distance (judge features) {fid:F2} (real vs real split: {fidReal:F2})");
@@ -133,6 +137,39 @@ public static class QualityGate
         var uncond = model.Prompts.Encode(Enumerable.Repeat("", prompts.Count).ToList());
         var z0 = pipe.Denoise(unet, z, cond, uncond, sampling, 0, sampling.steps);
         return model.DecodeLatents(z0).MoveToOuterScope();
+    }
+
+    /// <summary>Unit text embeddings (C, P) of the prompt template for every concept, in the judge's label order.</summary>
+    static Tensor ConceptTextEmbeddings(ClipModel clip, WordTokenizer tokenizer, IReadOnlyList<string> concepts, QualityGateOptions o)
+    {
+        using var _ = torch.no_grad();
+        var parts = new List<Tensor>();
+        for (var i = 0; i < concepts.Count; i += 256)
+        {
+            var batch = new TokenBatch(concepts.Skip(i).Take(256).Select(c => tokenizer.Encode(Prompt(o, c))).ToList(), tokenizer.ContextLength);
+            using var ids = torch.tensor(batch.Ids, batch.Shape);
+            using var eos = torch.tensor(batch.Lengths.Select(l => l - 1).ToArray());
+            parts.Add(clip.EmbedText(ids, eos));
+        }
+        var all = torch.cat(parts, 0).DetachFromDisposeScope();
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>How many images CLIP ranks the true concept first / in its top 5 among all concepts.</summary>
+    static (int top1, int top5) ClipZeroShot(ClipModel clip, Tensor conceptText, Tensor images, long label)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var (_, idx) = clip.EmbedImage(images).matmul(conceptText.T).topk(5, 1);
+        var ranks = idx.data<long>();
+        int t1 = 0, t5 = 0;
+        for (var k = 0; k < ranks.Length / 5; k++)
+        {
+            if (ranks[k * 5] == label) t1++;
+            if (ranks.Skip(k * 5).Take(5).Contains(label)) t5++;
+        }
+        return (t1, t5);
     }
 
     /// <summary>CLIP score 100·cos(image, text) per image, with the judge CLIP's own towers.</summary>
