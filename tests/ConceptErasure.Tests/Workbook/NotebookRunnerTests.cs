@@ -185,9 +185,9 @@ public class NotebookRunnerTests
     {
         using var tmp = new TempFolder();
         var path = tmp.File("slow.ipynb");
-        new NotebookBuilder().Code("System.Threading.Thread.Sleep(450);\n\"done\"").Build().Save(path);
+        new NotebookBuilder().Code("System.Threading.Thread.Sleep(2000);\n\"done\"").Build().Save(path);   // 40 ticks of margin: the timer must fire even on a loaded machine
         var progress = new StringWriter();
-        var runner = new NotebookRunner(new NotebookRunOptions(Progress: TextWriter.Synchronized(progress), ProgressInterval: TimeSpan.FromMilliseconds(100)));
+        var runner = new NotebookRunner(new NotebookRunOptions(Progress: TextWriter.Synchronized(progress), ProgressInterval: TimeSpan.FromMilliseconds(50)));
         var result = await runner.RunFileAsync(path);
         Assert.True(result.Succeeded, result.Error);
         Assert.Contains("slow.ipynb: cell 1/1 still running", progress.ToString());
