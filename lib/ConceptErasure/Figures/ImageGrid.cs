@@ -153,21 +153,7 @@ public sealed class ImageGrid : IMimeRenderable
     /// <summary>Writes the SVG to <paramref name="path"/> atomically.</summary>
     public void Save(string path) => AtomicFile.WriteAllText(path, ToSvg());
 
-    public bool TryRender(string mimeType, TextWriter writer)
-    {
-        switch (mimeType)
-        {
-            case MimeTypes.Svg:
-            case MimeTypes.Html:
-                writer.Write(ToSvg());
-                return true;
-            case MimeTypes.PlainText:
-                writer.Write(Describe());
-                return true;
-            default:
-                return false;
-        }
-    }
+    public bool TryRender(string mimeType, TextWriter writer) => SvgFigure.TryRender(mimeType, writer, ToSvg, Describe);
 
     public override string ToString() => Describe();
 
