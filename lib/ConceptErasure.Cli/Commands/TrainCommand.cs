@@ -51,11 +51,19 @@ internal static class TrainCommand
         }));
 
         var judgeOut = Dir("--out", "runs/judge", "run folder (the trained judge is written to <out>/judge)");
-        var judge = new Command("judge", "Train the concept/style classifier used as the evaluation judge.") { judgeOut, Resume, Steps, Batch, Seed, Threads };
+        var initTower = new Option<string?>("--init-clip") { Description = "start the tower from this CLIP folder's image tower (the shipped judge does: data/models/clip); none = random init" };
+        var judge = new Command("judge", "Train the concept/style classifier used as the evaluation judge.") { judgeOut, initTower, Resume, Steps, Batch, Seed, Threads };
         judge.SetAction(r => Guard(() =>
         {
             Setup(r);
             var c = new JudgeTrainingConfig { seed = r.GetValue(Seed) };
+            if (r.GetValue(initTower) is { } clipDir)
+            {
+                var clipJson = Path.Combine(clipDir, "clip.json");
+                if (!File.Exists(clipJson)) throw new FileNotFoundException($"--init-clip: no CLIP at {clipDir} (expected {clipJson})");
+                var channels = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(clipJson))!["config"]!["vision_channels"]!.AsArray().Select(n => (int)n!).ToArray();
+                c = c with { channels = channels, init_tower = Path.GetFullPath(Path.Combine(clipDir, "clip.safetensors")), lr = 1e-3 };
+            }
             c = c with { loop = Loop(c.loop, r) };
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);
             var dir = r.GetValue(judgeOut)!;

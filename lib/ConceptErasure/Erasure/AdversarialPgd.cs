@@ -72,6 +72,7 @@ public sealed class AdversarialPgd : ErasureMethod
     /// not applied when a loss is not finite — c_a then keeps its last finite value).</summary>
     public ErasureStep Ascend(int step, ErasureDraw? draw = null)
     {
+        using var timer = Time(Sections.Adversary);
         var d = draw ?? Draw();
         var concept = Config.erase[d.Concept];
         var zt = SampleLatents(d, Context(concept));                                        // z_t under c_e, fixed for the steps

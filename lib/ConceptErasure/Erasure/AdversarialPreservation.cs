@@ -156,6 +156,7 @@ public sealed class AdversarialPreservation : ErasureMethod
     /// <summary>One ascent step of π_e on L2 for a fresh draw; returns its row (not applied when L2 is not finite).</summary>
     public ErasureStep Ascend(int step, ErasureDraw? draw = null)
     {
+        using var timer = Time(Sections.Adversary);
         var d = draw ?? Draw();
         var adversary = adversaries[d.Concept];
         var (selection, index) = Sample(adversary);

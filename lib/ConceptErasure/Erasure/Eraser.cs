@@ -89,7 +89,10 @@ public static class Eraser
 
         // 3. trained tensors, manifest
         var trained = method.TrainedState();
-        var manifest = Manifest(model, config, method, status, message, done, started, clock.Elapsed.TotalSeconds, setupSeconds, loopSeconds);
+        var split = method.SectionSeconds.ToDictionary(kv => kv.Key, kv => kv.Value);
+        split[ErasureMethod.Sections.Losses] = loopSeconds - split.Values.Sum();
+        log?.WriteLine("time: " + string.Join(", ", split.OrderByDescending(kv => kv.Value).Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F1}s ({kv.Value / Math.Max(loopSeconds, 1e-9):P0})"))));
+        var manifest = Manifest(model, config, method, status, message, done, started, clock.Elapsed.TotalSeconds, setupSeconds, loopSeconds, split);
         return new ErasureResult(config, status, message, done, history, trained, manifest);
     }
 
@@ -106,7 +109,7 @@ public static class Eraser
     }
 
     static JsonObject Manifest(FoundationModel model, ErasureConfig config, ErasureMethod method, ErasureStatus status, string message,
-        int done, DateTime started, double wall, double setup, double loop)
+        int done, DateTime started, double wall, double setup, double loop, IReadOnlyDictionary<string, double> split)
     {
         var peak = ErasureResult.PeakResidentBytes();
         var assembly = typeof(Eraser).Assembly;
@@ -135,6 +138,7 @@ public static class Eraser
                 ["setup_seconds"] = setup,
                 ["loop_seconds"] = loop,
                 ["iterations_per_second"] = done / Math.Max(loop, 1e-9),
+                ["split_seconds"] = new JsonObject(split.OrderByDescending(kv => kv.Value).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 3)))),
             },
             ["memory"] = new JsonObject { ["peak_rss_bytes"] = peak, ["peak_rss_mib"] = peak is { } b ? Math.Round(b / 1048576.0, 1) : null, ["source"] = "VmHWM of /proc/self/status (whole process)" },
             ["versions"] = new JsonObject

@@ -40,6 +40,9 @@ public sealed record ErasureConfig
     public int ddim_steps { get; init; } = 50;       // DDIM grid for sampling z_t; t_enc ~ U{0 … ddim_steps−1}
     public double guidance { get; init; } = 3.0;     // classifier-free guidance scale while sampling z_t ("start guidance")
     public string sampler { get; init; } = Samplers.Trainable;   // which model samples z_t: trainable θ′ (ESD, AP) | frozen θ
+    public int zt_reuse { get; init; } = 1;          // draws that share one start noise z_T: 1 = a fresh z_T and a fresh trajectory every draw (ESD, AP);
+                                                     //   R > 1 = z_T is redrawn every R draws and a trajectory already sampled under the same z_T and
+                                                     //   prompt is continued instead of resampled (its latents were made by θ′ up to R − 1 updates ago)
     public string loss_space { get; init; } = Spaces.X0;         // x0 (the official code: ‖x̂₀(ε′) − x̂₀(ε)‖²) | epsilon (the paper's equations)
 
     // ---- adversarial preservation (Gumbel-Softmax) --------------------------------------------------------------
@@ -128,6 +131,7 @@ public sealed record ErasureConfig
         NonNegative("eta", eta);
         NonNegative("guidance", guidance);
         if (ddim_steps is < 1 or > 1000) p.Add($"ddim_steps must be in [1, 1000], got {ddim_steps}");
+        if (zt_reuse < 1) p.Add($"zt_reuse must be ≥ 1, got {zt_reuse}");
         if (log_every < 1) p.Add($"log_every must be ≥ 1, got {log_every}");
         if (method == Methods.FixedPreservation && preserve.Count == 0) p.Add("fixed_preservation needs at least one prompt in preserve");
         if (method == Methods.AdversarialPreservation)

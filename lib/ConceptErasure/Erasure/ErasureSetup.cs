@@ -110,6 +110,37 @@ public abstract class ErasureMethod : IDisposable
     /// <summary>Facts of the method for the manifest (candidate sets, final adversary…); none by default.</summary>
     public virtual System.Text.Json.Nodes.JsonObject? Describe() => null;
 
+    // ---- 0. where the time goes ----------------------------------------------------------------------------------
+    /// <summary>The sections an iteration's wall time is split into (the manifest's timing.split).</summary>
+    public static class Sections
+    {
+        public const string Sampling = "sampling_zt",        // guided DDIM from z_T down to t_enc, no gradient
+            Update = "backward_and_step",                      // θ′: backward of the loss and the Adam step
+            Adversary = "adversary",                           // the adversary's ascent (its own sampling included)
+            Losses = "forward_losses";                         // the rest: forward passes of the loss terms, the draw
+    }
+    readonly Dictionary<string, double> seconds = new();
+    /// <summary>Seconds spent so far in each measured section (sampling, update, adversary); nested sections count in
+    /// the innermost only, so the sections add up to at most the loop's wall time.</summary>
+    public IReadOnlyDictionary<string, double> SectionSeconds => seconds;
+
+    sealed class SectionTimer(ErasureMethod owner, string section) : IDisposable
+    {
+        readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+        readonly SectionTimer? outer = owner.current;
+        public void Dispose()
+        {
+            var s = clock.Elapsed.TotalSeconds;
+            owner.seconds[section] = owner.seconds.GetValueOrDefault(section) + s;
+            if (outer is not null) owner.seconds[outer.Section] = owner.seconds.GetValueOrDefault(outer.Section) - s;
+            owner.current = outer;
+        }
+        public string Section => section;
+    }
+    SectionTimer? current;
+    /// <summary>Times a section until disposed: <c>using var _ = Time(Sections.Sampling);</c></summary>
+    protected IDisposable Time(string section) => current = new SectionTimer(this, section);
+
     // ---- 1. the draw ------------------------------------------------------------------------------------------
     int RandInt(int n) => (int)torch.randint(0, n, [1], Generator).item();
 
@@ -117,14 +148,45 @@ public abstract class ErasureMethod : IDisposable
     public int CellWidth => Schedule.TrainSteps / Config.ddim_steps;
 
     /// <summary>c_e ~ U(erase), t_enc ~ U{0 … N−1}, t ~ U[w·t_enc, w·(t_enc+1)) with w = T/N (= ⌊1000·t_enc/N⌋ … for
-    /// N dividing 1000), z_T ~ N(0, I). The start noise belongs to the caller's dispose scope.</summary>
+    /// N dividing 1000), z_T ~ N(0, I) — a fresh z_T every <c>zt_reuse</c> draws, the current one otherwise. The draw's
+    /// noise is a copy owned by the caller's dispose scope.</summary>
     public ErasureDraw Draw()
     {
         var concept = RandInt(Config.erase.Count);
         var tEnc = RandInt(Config.ddim_steps);
         var t = CellWidth * tEnc + RandInt(CellWidth);
-        var noise = Pipeline.InitialNoise(1, Generator);                                    // (1, C, h, w)
-        return new ErasureDraw(concept, tEnc, t, noise);
+        if (startNoise is null || drawsOnNoise >= Config.zt_reuse)
+        {
+            ClearTrajectories();
+            startNoise?.Dispose();
+            using (var scope = torch.NewDisposeScope())
+                startNoise = Pipeline.InitialNoise(1, Generator).DetachFromDisposeScope();       // (1, C, h, w)
+            drawsOnNoise = 0;
+        }
+        drawsOnNoise++;
+        return new ErasureDraw(concept, tEnc, t, startNoise.clone());
+    }
+
+    Tensor? startNoise;
+    int drawsOnNoise;
+    /// <summary>Trajectories sampled since the current z_T was drawn, by (start noise, prompt): element k holds the
+    /// latents after k DDIM steps (element 0 is the start noise itself).</summary>
+    readonly Dictionary<string, List<Tensor>> trajectories = new();
+
+    void ClearTrajectories()
+    {
+        foreach (var levels in trajectories.Values)
+            foreach (var z in levels) z.Dispose();
+        trajectories.Clear();
+    }
+
+    /// <summary>A key for a tensor's values (a start noise, a context row): a hash of its float32 bytes.</summary>
+    static string ValueKey(Tensor row)
+    {
+        var values = row.ToFloatArray();
+        var bytes = new byte[values.Length * sizeof(float)];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        return Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(bytes));
     }
 
     // ---- 2. z_t -----------------------------------------------------------------------------------------------
@@ -137,16 +199,45 @@ public abstract class ErasureMethod : IDisposable
     public int DenoiseSteps(int tEnc) => Config.ddim_steps - 1 - tEnc;
 
     /// <summary>z_t for each context row: guided DDIM (scale <c>guidance</c>, unconditional "", η = 0) from the draw's
-    /// start noise, without gradient. contexts (B, S, D) → (B, C, h, w); every row shares z_T.</summary>
+    /// start noise, without gradient. contexts (B, S, D) → (B, C, h, w); every row shares z_T. A row whose prompt was
+    /// already sampled under the same z_T continues that trajectory (or reads it, when it is deep enough); rows that
+    /// stand at the same DDIM step advance together in one batch.</summary>
     public Tensor SampleLatents(ErasureDraw draw, Tensor contexts)
     {
+        using var timer = Time(Sections.Sampling);
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var B = contexts.size(0);
-        var zT = draw.Noise.expand(B, -1, -1, -1).contiguous();                            // (B, C, h, w)
-        var uncond = Context("").expand(B, -1, -1).contiguous();                           // (B, S, D)
-        var z = Pipeline.Denoise(SamplerUnet, zT, contexts.detach(), uncond, sampling, 0, DenoiseSteps(draw.TEnc));
-        return z.MoveToOuterScope();
+        var B = (int)contexts.size(0);
+        var depth = DenoiseSteps(draw.TEnc);
+        // 1. one trajectory per row (rows with the same prompt share it)
+        var noiseKey = ValueKey(draw.Noise);
+        var paths = new List<Tensor>[B];
+        var rowContext = new Tensor[B];
+        for (var b = 0; b < B; b++)
+        {
+            rowContext[b] = contexts.narrow(0, b, 1).detach();                                 // (1, S, D)
+            var key = noiseKey + ValueKey(rowContext[b]);
+            if (!trajectories.TryGetValue(key, out var path))
+                trajectories[key] = path = [draw.Noise.clone().DetachFromDisposeScope()];
+            paths[b] = path;
+        }
+        // 2. advance the shallowest trajectories one step at a time until every row is at `depth`
+        var uncond = Context("");                                                              // (1, S, D)
+        while (true)
+        {
+            var behind = Enumerable.Range(0, B).Where(b => paths[b].Count - 1 < depth).GroupBy(b => paths[b]).Select(g => g.First()).ToList();
+            if (behind.Count == 0) break;
+            var level = behind.Min(b => paths[b].Count - 1);
+            var batch = behind.Where(b => paths[b].Count - 1 == level).ToList();
+            using var stepScope = torch.NewDisposeScope();
+            var z = torch.cat(batch.Select(b => paths[b][level]).ToArray());                 // (b, C, h, w)
+            var c = torch.cat(batch.Select(b => rowContext[b]).ToArray());                    // (b, S, D)
+            var u = uncond.expand(batch.Count, -1, -1).contiguous();                          // (b, S, D)
+            var next = Pipeline.Denoise(SamplerUnet, z, c, u, sampling, level, level + 1).chunk(batch.Count);
+            for (var i = 0; i < batch.Count; i++) paths[batch[i]].Add(next[i].clone().DetachFromDisposeScope());
+        }
+        // 3. the latents at `depth` for every row
+        return torch.cat(paths.Select(p => p[depth]).ToArray()).MoveToOuterScope();          // (B, C, h, w)
     }
 
     // ---- 3. ε̂ and the loss space ------------------------------------------------------------------------------
@@ -213,6 +304,7 @@ public abstract class ErasureMethod : IDisposable
     protected bool UpdateTrainable(Tensor loss, double value)
     {
         if (!double.IsFinite(value)) return false;
+        using var timer = Time(Sections.Update);
         Optimizer.zero_grad();
         loss.backward();
         Optimizer.step();
@@ -233,6 +325,8 @@ public abstract class ErasureMethod : IDisposable
 
     public virtual void Dispose()
     {
+        ClearTrajectories();
+        startNoise?.Dispose();
         Optimizer.Dispose();
         Generator.Dispose();
         Frozen.Dispose();

@@ -1,6 +1,12 @@
 // JudgeTraining.cs — trains the concept judge: cross-entropy (label smoothing 0.1) on concept and style of
 // augmented real sprites; then top-1/top-5 and style accuracy on freshly augmented sprites (new random shifts,
 // scales, blur and noise from a generator the training never used).
+//
+// v1 starts its conv tower from the image tower of the tiny CLIP (`init_tower`), then fine-tunes everything: trained
+// from scratch (v0, 1,500 steps) the judge reached only 41 % top-1 on augmented real sprites and 5 % on the
+// foundation model's generations, while the CLIP tower it now starts from already ranks 72 % of real sprites first
+// zero-shot. The judge stays independent of the UNet it evaluates; it shares its start with the CLIP score, which the
+// model card states.
 using ConceptErasure.Data;
 using ConceptErasure.Evaluation;
 using ConceptErasure.Torch;
@@ -16,6 +22,8 @@ public sealed record JudgeTrainingConfig
     public double weight_decay { get; init; } = 0.05;
     public double label_smoothing { get; init; } = 0.1;
     public ulong seed { get; init; } = 0;
+    public int[] channels { get; init; } = [48, 96, 192];   // conv tower widths (must match init_tower's when that is set)
+    public string? init_tower { get; init; }                // a CLIP safetensors whose `vision.*` tensors start the tower; null = random init
 }
 
 public sealed record JudgeReport(double Top1, double Top5, double StyleAccuracy, int Concepts, int Images, int Repeats, long Steps, double Seconds);
@@ -28,7 +36,8 @@ public static class JudgeTraining
         var concepts = data.Samples.Select(s => s.Concept.Name).Distinct().ToArray();
         var styles = data.Samples.Select(s => s.Style.Name).Distinct().ToArray();
         torch.manual_seed(c.seed);
-        var judge = new ConceptJudge(new ConceptJudgeConfig { concepts = concepts, styles = styles });
+        var judge = new ConceptJudge(new ConceptJudgeConfig { concepts = concepts, styles = styles, channels = c.channels });
+        if (c.init_tower is { } towerPath) InitTower(judge, towerPath, log);
         var conceptLabel = data.Samples.Select(s => (long)judge.ConceptId(s.Concept.Name)).ToArray();
         var styleLabel = data.Samples.Select(s => (long)Array.IndexOf(styles, s.Style.Name)).ToArray();
         using var opt = new AdamW(judge.parameters_(), c.lr, weight_decay: c.weight_decay);
@@ -60,6 +69,17 @@ public static class JudgeTraining
         var report = Evaluate(judge, data, conceptLabel, styleLabel, c.seed + 777, repeats: 2) with { Steps = steps, Seconds = clock.Elapsed.TotalSeconds };
         log.WriteLine($"judge: held-out augmented top-1 {report.Top1:P1}, top-5 {report.Top5:P1}, style {report.StyleAccuracy:P1}");
         return (judge, report);
+    }
+
+    /// <summary>Loads the `vision.*` tensors of a CLIP checkpoint into the judge's tower (strict: every tensor must fit).</summary>
+    public static void InitTower(ConceptJudge judge, string clipSafetensors, TextWriter log)
+    {
+        using var scope = torch.NewDisposeScope();
+        var all = Serialization.Load(clipSafetensors);
+        var vision = all.Where(kv => kv.Key.StartsWith("vision.")).ToDictionary(kv => kv.Key["vision.".Length..], kv => kv.Value);
+        if (vision.Count == 0) throw new InvalidDataException($"{clipSafetensors} has no vision.* tensors: not a CLIP checkpoint");
+        using (torch.no_grad()) judge.tower.load_state_dict(vision);
+        log.WriteLine($"judge: tower initialised from {vision.Count} vision tensors of {clipSafetensors}");
     }
 
     public static JudgeReport Evaluate(ConceptJudge judge, EmojiTrainingSet data, long[] conceptLabel, long[] styleLabel, ulong seed, int repeats)

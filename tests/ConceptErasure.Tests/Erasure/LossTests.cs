@@ -87,6 +87,33 @@ public class LossTests
         Close(HandL1(model, m, c, d, hz), l1.item());
     }
 
+    [Theory]
+    [InlineData("frozen")]
+    [InlineData("trainable")]
+    public void ReusedTrajectoriesAreContinuedNotResampled(string sampler)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = Create();
+        var c = Config("esd", "truck", "car") with { zt_reuse = 3, sampler = sampler };
+        using var m = Eraser.Create(model, c.Validate(model));
+        var draws = Enumerable.Range(0, 6).Select(_ => m.Draw()).ToList();
+        // 1. z_T is shared by draws 0–2 and redrawn for 3–5
+        Assert.True(torch.allclose(draws[0].Noise, draws[2].Noise, 0, 0));
+        Assert.False(torch.allclose(draws[2].Noise, draws[3].Noise, 0, 0));
+        // 2. every draw's latents equal direct DDIM from its z_T, whatever was cached before (shallower or deeper),
+        //    and a row pair with one prompt twice gets the same latents twice
+        var sampledBy = sampler == "frozen" ? model.Unet : m.Trainable;
+        foreach (var d in new[] { draws[0] with { TEnc = 8 }, draws[1] with { TEnc = 2 }, draws[2] with { TEnc = 5 }, draws[3] with { TEnc = 1 } })
+        {
+            var context = model.Prompts.Encode(c.erase[d.Concept]);
+            var z = m.SampleLatents(d, torch.cat([context, context, model.Prompts.Encode("road")]));
+            var hand = HandLatent(model, sampledBy, c, d, context);
+            Assert.True(torch.allclose(hand, z.narrow(0, 0, 1), 1e-5, 1e-5), $"t_enc {d.TEnc}: reused trajectory differs from direct sampling");
+            Assert.True(torch.allclose(z.narrow(0, 0, 1), z.narrow(0, 1, 1), 0, 0));
+            Assert.True(torch.allclose(HandLatent(model, sampledBy, c, d, model.Prompts.Encode("road")), z.narrow(0, 2, 1), 1e-5, 1e-5));
+        }
+    }
+
     [Fact]
     public void FixedPreservationLossMatchesHandComputation()
     {
