@@ -4,6 +4,7 @@ using ConceptErasure.Cli.Commands;
 
 var root = new RootCommand("Concept-erasure workbook: a miniature Stable Diffusion on libtorch, erasure methods and their evaluation.");
 root.Subcommands.Add(EraseCommand.Create());
+root.Subcommands.Add(TableCommand.Create());
 root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());

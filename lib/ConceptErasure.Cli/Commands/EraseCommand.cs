@@ -25,7 +25,8 @@ internal static class EraseCommand
     public static Command Create()
     {
         var d = new ErasureConfig();
-        var concepts = new Argument<string[]>("concepts") { Description = "emoji concept(s) to erase, e.g. \"delivery truck\"", Arity = ArgumentArity.OneOrMore };
+        var concepts = new Argument<string[]>("concepts") { Description = "emoji concept(s) to erase, e.g. \"delivery truck\" (or the config's `erase`)", Arity = ArgumentArity.ZeroOrMore };
+        var configFile = new Option<string?>("--config") { Description = "an ErasureConfig JSON file (unknown keys are errors); the options below override it" };
         var method = new Option<string>("--method") { Description = $"{string.Join(" | ", ErasureConfig.Methods.All)}", DefaultValueFactory = _ => d.method };
         var group = new Option<string>("--params") { Description = "trained parameter group: xattn (ESD-x) | noxattn (ESD-u) | full", DefaultValueFactory = _ => d.parameters };
         var iterations = new Option<int>("--iterations") { Description = "θ′ updates", DefaultValueFactory = _ => d.iterations };
@@ -35,20 +36,49 @@ internal static class EraseCommand
         var preserve = new Option<string[]>("--preserve") { Description = "prompts preserved by fixed_preservation", AllowMultipleArgumentsPerToken = true };
         var topK = new Option<int>("--top-k") { Description = "K nearest words of R (adversarial preservation)", DefaultValueFactory = _ => d.top_k };
         var candidates = new Option<int>("--candidates") { Description = "N candidates after k-means thinning", DefaultValueFactory = _ => d.candidates };
+        var temperature = new Option<double>("--temperature") { Description = "Gumbel-Softmax temperature", DefaultValueFactory = _ => d.temperature };
+        var innerSteps = new Option<int>("--inner-steps") { Description = "ascent steps of π per θ′ update", DefaultValueFactory = _ => d.inner_steps };
+        var pgdSteps = new Option<int>("--pgd-steps") { Description = "PGD ascent steps of c_a per θ′ update", DefaultValueFactory = _ => d.pgd_steps };
+        var pgdLr = new Option<double>("--pgd-lr") { Description = "PGD step size (relative to ‖c_a‖)", DefaultValueFactory = _ => d.pgd_lr };
+        var sampler = new Option<string>("--sampler") { Description = "which UNet samples z_t: trainable (ESD) | frozen", DefaultValueFactory = _ => d.sampler };
+        var ztReuse = new Option<int>("--zt-reuse") { Description = "draws sharing one start noise (1 = fresh z_T and trajectory every draw)", DefaultValueFactory = _ => d.zt_reuse };
+        var ddimSteps = new Option<int>("--ddim-steps") { Description = "DDIM grid of z_t sampling", DefaultValueFactory = _ => d.ddim_steps };
+        var lossSpace = new Option<string>("--loss-space") { Description = "x0 (official code) | epsilon (the paper's equations)", DefaultValueFactory = _ => d.loss_space };
         var seed = new Option<ulong>("--seed") { Description = "seed of every draw", DefaultValueFactory = _ => d.seed };
         var model = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
         var judge = new Option<string>("--judge") { Description = "concept judge folder", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
         var output = new Option<string?>("--out") { Description = "run folder (default runs/erase/<concepts>-<method>-s<seed>)" };
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept for ESR/PSR (0 = no evaluation)", DefaultValueFactory = _ => 8 };
         var evalPreserved = new Option<string[]>("--eval-preserved") { Description = "concepts scored for preservation (default: the other Emojinette classes)", AllowMultipleArgumentsPerToken = true };
+        var evalSeed = new Option<ulong>("--eval-seed") { Description = "first seed of the evaluation images (tune on others than the default)", DefaultValueFactory = _ => new ErasureEvalOptions().seed };
         var threads = new Option<int>("--threads") { Description = "libtorch threads (default: all cores)" };
         var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result.")
-            { concepts, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, seed, model, judge, output, evalImages, evalPreserved, threads };
+        {
+            concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
+            sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, evalImages, evalPreserved, evalSeed, threads,
+        };
 
         cmd.SetAction(r => TrainCommand.Guard(() =>
         {
             if (r.GetValue(threads) is > 0 and var t) torch.set_num_threads(t);
-            var erase = r.GetValue(concepts)!.Select(c => c.Trim()).ToArray();
+            // 1. the config: defaults ← --config file ← options given on the command line
+            var file = r.GetValue(configFile);
+            if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");
+            var config = file is null ? new ErasureConfig() : ErasureConfig.FromJson(File.ReadAllText(file), file);
+            T Pick<T>(Option<T> o, T current) => r.GetResult(o) is { Implicit: false } ? r.GetValue(o)! : current;
+            var named = r.GetValue(concepts) ?? [];
+            config = config with
+            {
+                erase = named.Length > 0 ? named.Select(c => c.Trim()).ToArray() : config.erase,
+                method = Pick(method, config.method), parameters = Pick(group, config.parameters), iterations = Pick(iterations, config.iterations),
+                lr = Pick(lr, config.lr), lambda = Pick(lambda, config.lambda), eta = Pick(eta, config.eta), preserve = Pick(preserve, config.preserve.ToArray()),
+                top_k = Pick(topK, config.top_k), candidates = Pick(candidates, config.candidates), temperature = Pick(temperature, config.temperature),
+                inner_steps = Pick(innerSteps, config.inner_steps), pgd_steps = Pick(pgdSteps, config.pgd_steps), pgd_lr = Pick(pgdLr, config.pgd_lr),
+                sampler = Pick(sampler, config.sampler), zt_reuse = Pick(ztReuse, config.zt_reuse), ddim_steps = Pick(ddimSteps, config.ddim_steps),
+                loss_space = Pick(lossSpace, config.loss_space), seed = Pick(seed, config.seed),
+            };
+            if (config.erase.Count == 0) throw new ArgumentException("name at least one concept to erase, e.g. workbook erase \"delivery truck\"");
+            var erase = config.erase.ToArray();
             var data = EmojiData.Load();
             foreach (var c in erase)
                 if (!data.Index.Contains(c)) _ = data.Index[c];   // throws with the closest known concepts
@@ -56,13 +86,7 @@ internal static class EraseCommand
             if (evalN < 0) throw new ArgumentException("--eval-images must be ≥ 0");
 
             using var m = FoundationModel.Load(r.GetValue(model));
-            var config = new ErasureConfig
-            {
-                method = r.GetValue(method)!, erase = erase, parameters = r.GetValue(group)!, iterations = r.GetValue(iterations),
-                lr = r.GetValue(lr), lambda = r.GetValue(lambda), eta = r.GetValue(eta), preserve = r.GetValue(preserve) ?? [],
-                top_k = r.GetValue(topK), candidates = r.GetValue(candidates), seed = r.GetValue(seed),
-                vocabulary = CandidateSearch.SearchWords(data.Index, m.Tokenizer),
-            };
+            config = config with { vocabulary = config.vocabulary ?? CandidateSearch.SearchWords(data.Index, m.Tokenizer) };
             config.Validate(m);   // invalid hyper-parameters: one message listing every problem, before any work
             using var j = evalN > 0 ? ConceptJudge.Load(r.GetValue(judge)) : null;
             var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
@@ -79,7 +103,7 @@ internal static class EraseCommand
             // evaluation: the same seeds for the original and the erased UNet
             var preserved = r.GetValue(evalPreserved) is { Length: > 0 } p ? p
                 : ConceptSets.Load(ConceptSets.Emojinette).ConceptNames.Where(c => !erase.Contains(c)).ToArray();
-            var o = new ErasureEvalOptions { images_per_concept = evalN };
+            var o = new ErasureEvalOptions { images_per_concept = evalN, seed = r.GetValue(evalSeed) };
             using var erased = result.ErasedUnet(m);
             Console.WriteLine("evaluating the original model…");
             var before = ErasureEvaluation.Score(m, m.Unet, j, erase, preserved, o, Console.Out);

@@ -180,5 +180,10 @@ internal static class TrainCommand
             Console.Error.WriteLine($"workbook: {e.Message}");
             return 1;
         }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("workbook: stopped; what finished is saved (run the same command again to go on)");
+            return 130;
+        }
     }
 }

@@ -102,6 +102,15 @@ public sealed record ErasureConfig
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    static readonly JsonSerializerOptions Strict = new() { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    /// <summary>A config from JSON (a manifest's "config" or a hand-written file); keys it does not know are errors,
+    /// keys it does not mention keep their defaults.</summary>
+    public static ErasureConfig FromJson(string json, string source = "config")
+    {
+        try { return JsonSerializer.Deserialize<ErasureConfig>(json, Strict) ?? throw new ErasureConfigException([$"{source} is empty"]); }
+        catch (JsonException e) { throw new ErasureConfigException([$"{source}: {e.Message}"]); }
+    }
+
     // ---- validation -------------------------------------------------------------------------------------------
     /// <summary>The hyper-parameter problems (no model needed), one line each; empty when the config is usable.</summary>
     public IReadOnlyList<string> HyperParameterProblems()

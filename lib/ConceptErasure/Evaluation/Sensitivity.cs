@@ -1,0 +1,68 @@
+// Sensitivity.cs — how much erasing changed the model's answer to each concept: the measure behind the paper's
+// sensitivity spectrum (Bui et al., NeurIPS 2024, §3 and Fig. 2), cheap enough to run over a whole vocabulary.
+//
+// For a concept c, at latents z shared by all concepts (partial samples of a neutral prompt by the erased model,
+// stopped at a mid-noise step as the authors' code does: 20 of 50 DDIM steps, t ~ U[400, 420)):
+//
+//   δ(c) = ‖ε_θ′(z, t, c) − ε_θ(z, t, c)‖²      (mean over latent elements and over the shared z; the paper plots −δ
+//                                                as a similarity)
+//
+// A large δ means θ′ no longer treats c as θ did: the concept was "hurt". It needs one forward of each UNet per
+// concept and no image generation, so it ranks thousands of words in seconds — next to the judge-based scores of
+// ErasureEvaluation.cs, which measure the same damage on generated images but only for a handful of concepts.
+using ConceptErasure.Models;
+using ConceptErasure.Pipelines;
+using ConceptErasure.Torch;
+
+namespace ConceptErasure.Evaluation;
+
+public sealed record SensitivityOptions
+{
+    public int latents { get; init; } = 4;                 // shared z's (start noises)
+    public string neutral { get; init; } = "";             // prompt the z's are partially sampled with
+    public int ddim_steps { get; init; } = 50;             // grid of the partial sampling
+    public int partial_steps { get; init; } = 20;          // DDIM steps taken from noise (the code's 20 of 50)
+    public int t_low { get; init; } = 400;                 // t ~ U[t_low, t_high)
+    public int t_high { get; init; } = 420;
+    public double guidance { get; init; } = 3.0;           // CFG scale of the partial sampling
+    public ulong seed { get; init; } = 11;
+    public int batch { get; init; } = 64;                  // concepts per forward
+}
+
+public static class Sensitivity
+{
+    /// <summary>δ(c) for each concept (same order), comparing <paramref name="erased"/> with <paramref name="original"/>.</summary>
+    public static double[] Delta(FoundationModel model, UNet2DConditionModel original, UNet2DConditionModel erased,
+        IReadOnlyList<string> concepts, SensitivityOptions? options = null)
+    {
+        var o = options ?? new SensitivityOptions();
+        if (o.partial_steps < 0 || o.partial_steps > o.ddim_steps) throw new ArgumentException($"partial_steps must be in [0, {o.ddim_steps}]");
+        if (o.t_low < 0 || o.t_high <= o.t_low || o.t_high > model.Schedule.TrainSteps) throw new ArgumentException("need 0 ≤ t_low < t_high ≤ T");
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var pipe = new StableDiffusionPipeline(model);
+        using var g = new Generator(o.seed);
+        // 1. shared latents: the erased model samples the neutral prompt part of the way   (L, C, h, w)
+        var noise = pipe.InitialNoise(o.latents, g);
+        var neutral = model.Prompts.Encode(o.neutral).expand(o.latents, -1, -1).contiguous();
+        var uncond = model.Prompts.Encode("").expand(o.latents, -1, -1).contiguous();
+        var z = pipe.Denoise(erased, noise, neutral, uncond, new SamplingOptions { steps = o.ddim_steps, guidance_scale = o.guidance }, 0, o.partial_steps);
+        var t = (int)torch.randint(o.t_low, o.t_high, [1], g).item();
+        // 2. per concept: both UNets at (z, t, c) for every shared z
+        var delta = new double[concepts.Count];
+        for (var i = 0; i < concepts.Count; i += o.batch)
+        {
+            using var batchScope = torch.NewDisposeScope();
+            var n = Math.Min(o.batch, concepts.Count - i);
+            var contexts = torch.cat(concepts.Skip(i).Take(n).Select(c => model.Prompts.Encode(c)).ToArray());     // (n, S, D)
+            var L = o.latents;
+            var zs = z.unsqueeze(0).expand(n, -1, -1, -1, -1).reshape(n * L, z.size(1), z.size(2), z.size(3));     // (n·L, C, h, w)
+            var cs = contexts.unsqueeze(1).expand(-1, L, -1, -1).reshape(n * L, contexts.size(1), contexts.size(2)); // (n·L, S, D)
+            var ts = torch.full([n * L], t, ScalarType.Int64, z.device);
+            var d = (pipe.Epsilon(erased, zs, ts, cs) - pipe.Epsilon(original, zs, ts, cs)).pow(2)
+                .reshape(n, -1).mean([1]).ToDoubleArray();                                                      // (n)
+            Array.Copy(d, 0, delta, i, n);
+        }
+        return delta;
+    }
+}
