@@ -26,10 +26,17 @@ internal static class TableCommand
         var evalSteps = new Option<int>("--eval-steps") { Description = "DDIM steps of the evaluation images", DefaultValueFactory = _ => 50 };
         var output = new Option<string>("--out") { Description = "result folder", DefaultValueFactory = _ => Path.Combine("runs", "table") };
         var threads = new Option<int>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var merge = new Option<string[]>("--merge") { Description = "only combine the runs.csv/concepts.csv of these table folders (run in parallel, e.g. one per split) into --out and summarise", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("table", "Erase every split of a concept set with every method variant and seed; write the Table-1 summary.")
-            { set, splits, variants, seeds, configFile, evalImages, evalSteps, output, threads };
+            { set, splits, variants, seeds, configFile, evalImages, evalSteps, output, threads, merge };
         cmd.SetAction(r => TrainCommand.Guard(() =>
         {
+            if (r.GetValue(merge) is { Length: > 0 } parts)
+            {
+                var merged = ErasureTable.Merge(parts, r.GetValue(output)!);
+                Console.WriteLine(ErasureTable.Markdown(merged));
+                return;
+            }
             if (r.GetValue(threads) is > 0 and var t) torch.set_num_threads(t);
             var file = r.GetValue(configFile);
             if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");

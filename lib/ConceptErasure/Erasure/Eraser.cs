@@ -57,6 +57,9 @@ public static class Eraser
         var message = "completed";
         var done = 0;
         var loopClock = Stopwatch.StartNew();
+        var rss = new List<(int step, double mib)>();
+        void SampleRss(int step) { if (ErasureResult.ResidentBytes() is { } b) rss.Add((step, Math.Round(b / 1048576.0, 1))); }
+        SampleRss(0);
         for (var step = 1; step <= config.iterations; step++)
         {
             if (cancel.IsCancellationRequested)
@@ -82,8 +85,9 @@ public static class Eraser
                 log?.WriteLine($"stopped: {message}");
                 break;
             }
+            if (step % Math.Min(config.log_every, 25) == 0 || step == config.iterations) SampleRss(step);
             if (log is not null && (step % config.log_every == 0 || step == config.iterations))
-                log.WriteLine(ProgressLine(history, step, config, loopClock.Elapsed.TotalSeconds));
+                log.WriteLine(ProgressLine(history, step, config, loopClock.Elapsed.TotalSeconds) + (rss.Count > 0 ? FormattableString.Invariant($"  RSS {rss[^1].mib:F0} MiB") : ""));
         }
         var loopSeconds = loopClock.Elapsed.TotalSeconds;
 
@@ -92,7 +96,7 @@ public static class Eraser
         var split = method.SectionSeconds.ToDictionary(kv => kv.Key, kv => kv.Value);
         split[ErasureMethod.Sections.Losses] = loopSeconds - split.Values.Sum();
         log?.WriteLine("time: " + string.Join(", ", split.OrderByDescending(kv => kv.Value).Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F1}s ({kv.Value / Math.Max(loopSeconds, 1e-9):P0})"))));
-        var manifest = Manifest(model, config, method, status, message, done, started, clock.Elapsed.TotalSeconds, setupSeconds, loopSeconds, split);
+        var manifest = Manifest(model, config, method, status, message, done, started, clock.Elapsed.TotalSeconds, setupSeconds, loopSeconds, split, rss);
         return new ErasureResult(config, status, message, done, history, trained, manifest);
     }
 
@@ -109,7 +113,7 @@ public static class Eraser
     }
 
     static JsonObject Manifest(FoundationModel model, ErasureConfig config, ErasureMethod method, ErasureStatus status, string message,
-        int done, DateTime started, double wall, double setup, double loop, IReadOnlyDictionary<string, double> split)
+        int done, DateTime started, double wall, double setup, double loop, IReadOnlyDictionary<string, double> split, IReadOnlyList<(int step, double mib)> rss)
     {
         var peak = ErasureResult.PeakResidentBytes();
         var assembly = typeof(Eraser).Assembly;
@@ -140,7 +144,8 @@ public static class Eraser
                 ["iterations_per_second"] = done / Math.Max(loop, 1e-9),
                 ["split_seconds"] = new JsonObject(split.OrderByDescending(kv => kv.Value).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 3)))),
             },
-            ["memory"] = new JsonObject { ["peak_rss_bytes"] = peak, ["peak_rss_mib"] = peak is { } b ? Math.Round(b / 1048576.0, 1) : null, ["source"] = "VmHWM of /proc/self/status (whole process)" },
+            ["memory"] = new JsonObject { ["peak_rss_bytes"] = peak, ["peak_rss_mib"] = peak is { } b ? Math.Round(b / 1048576.0, 1) : null, ["source"] = "VmHWM of /proc/self/status (whole process)",
+                ["rss_mib_by_update"] = new JsonArray(rss.Select(x => (JsonNode)new JsonArray(x.step, x.mib)).ToArray()) },
             ["versions"] = new JsonObject
             {
                 ["concept_erasure"] = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString(),

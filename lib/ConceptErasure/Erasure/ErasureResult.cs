@@ -140,13 +140,18 @@ public sealed class ErasureResult : IDisposable
 
     // ---- machine facts ------------------------------------------------------------------------------------------
     /// <summary>Peak resident set size of this process so far (VmHWM of /proc/self/status), in bytes; null off Linux.</summary>
-    public static long? PeakResidentBytes()
+    public static long? PeakResidentBytes() => ProcStatus("VmHWM:");
+
+    /// <summary>The process's resident memory now (VmRSS of /proc/self/status), or null where there is no procfs.</summary>
+    public static long? ResidentBytes() => ProcStatus("VmRSS:");
+
+    static long? ProcStatus(string field)
     {
         try
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:"))
-                    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+                if (line.StartsWith(field))
+                    return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }

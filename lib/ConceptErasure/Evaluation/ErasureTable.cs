@@ -119,6 +119,29 @@ public static class ErasureTable
         return sb.ToString();
     }
 
+    /// <summary>Combines table folders (e.g. splits run by parallel processes) into one: runs.csv, concepts.csv and
+    /// table.md in <paramref name="outDir"/>. A (variant, split, seed) present in two folders is an error.</summary>
+    public static IReadOnlyList<ErasureTableRow> Merge(IReadOnlyList<string> dirs, string outDir)
+    {
+        var rows = new List<ErasureTableRow>();
+        var concepts = new List<string>();
+        foreach (var dir in dirs)
+        {
+            var runs = Path.Combine(dir, "runs.csv");
+            if (!File.Exists(runs)) throw new FileNotFoundException($"--merge: {dir} has no runs.csv");
+            rows.AddRange(Read(runs));
+            var c = Path.Combine(dir, "concepts.csv");
+            if (File.Exists(c)) concepts.AddRange(File.ReadAllLines(c).Skip(1).Where(l => l.Length > 0));
+        }
+        var twice = rows.GroupBy(r => (r.Variant, r.Split, r.Seed)).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new InvalidDataException($"--merge: {twice.Key} appears in more than one folder");
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "runs.csv"), Header + "\n" + string.Concat(rows.Select(Line)));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "concepts.csv"), "variant,split,seed,concept,role,images,top1,top5\n" + string.Join("\n", concepts) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(outDir, "table.md"), Markdown(rows));
+        return rows;
+    }
+
     public static IEnumerable<ErasureTableRow> Read(string path)
     {
         if (!File.Exists(path)) yield break;
