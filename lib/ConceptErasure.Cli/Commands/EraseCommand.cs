@@ -100,22 +100,28 @@ internal static class EraseCommand
             Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
             if (result.Status != ErasureStatus.Completed || j is null) return;
 
-            // evaluation: the same seeds for the original and the erased UNet
-            var preserved = r.GetValue(evalPreserved) is { Length: > 0 } p ? p
-                : ConceptSets.Load(ConceptSets.Emojinette).ConceptNames.Where(c => !erase.Contains(c)).ToArray();
-            var o = new ErasureEvalOptions { images_per_concept = evalN, seed = r.GetValue(evalSeed) };
-            using var erased = result.ErasedUnet(m);
-            Console.WriteLine("evaluating the original model…");
-            var before = ErasureEvaluation.Score(m, m.Unet, j, erase, preserved, o, Console.Out);
-            Console.WriteLine("evaluating the erased model…");
-            var after = ErasureEvaluation.Score(m, erased, j, erase, preserved, o, Console.Out);
-            WriteEvaluation(dir, before, after, o);
-            WriteGrids(dir, m, erased, erase.Concat(preserved.Take(4)).ToList(), o);
-            WriteReport(dir, config, result, before, after);
-            Console.WriteLine($"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
-                              $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1}");
+            EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = evalN, seed = r.GetValue(evalSeed) }, r.GetValue(evalPreserved));
         }));
         return cmd;
+    }
+
+    /// <summary>ESR/PSR of a finished run against the original model (same seeds), the before/after grids and the
+    /// HTML report, written into the run folder. Preserved concepts default to the Emojinette classes not erased.</summary>
+    internal static void EvaluateRun(string dir, FoundationModel m, ConceptJudge j, ErasureResult result, ErasureEvalOptions o, string[]? evalPreserved)
+    {
+        var erase = result.Config.erase.ToArray();
+        var preserved = evalPreserved is { Length: > 0 } p ? p
+            : ConceptSets.Load(ConceptSets.Emojinette).ConceptNames.Where(c => !erase.Contains(c)).ToArray();
+        using var erased = result.ErasedUnet(m);
+        Console.WriteLine("evaluating the original model…");
+        var before = ErasureEvaluation.Score(m, m.Unet, j, erase, preserved, o, Console.Out);
+        Console.WriteLine("evaluating the erased model…");
+        var after = ErasureEvaluation.Score(m, erased, j, erase, preserved, o, Console.Out);
+        WriteEvaluation(dir, before, after, o);
+        WriteGrids(dir, m, erased, erase.Concat(preserved.Take(4)).ToList(), o);
+        WriteReport(dir, result.Config, result, before, after);
+        Console.WriteLine($"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
+                          $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1}");
     }
 
     static string Slug(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) || ch == '+' ? ch : '-').ToArray());

@@ -64,6 +64,25 @@ internal static class EvaluateCommand
             Console.WriteLine($"wrote {path}");
         }));
         evaluate.Subcommands.Add(foundation);
+
+        var runFolder = new Argument<string>("run") { Description = "an erasure run folder written by `erase`" };
+        var images = new Option<int>("--eval-images") { Description = "images per concept", DefaultValueFactory = _ => new ErasureEvalOptions().images_per_concept };
+        var preserved = new Option<string[]>("--eval-preserved") { Description = "concepts scored for preservation (default: the other Emojinette classes)", AllowMultipleArgumentsPerToken = true };
+        var evalSeed = new Option<ulong>("--eval-seed") { Description = "first seed of the evaluation images", DefaultValueFactory = _ => new ErasureEvalOptions().seed };
+        var runModel = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
+        var runJudge = new Option<string>("--judge") { Description = "concept judge folder", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
+        var erasure = new Command("erasure", "ESR/PSR of an erasure run folder against the original model (writes evaluation.*, grids and report.html into it).")
+            { runFolder, images, preserved, evalSeed, runModel, runJudge };
+        erasure.SetAction(r => TrainCommand.Guard(() =>
+        {
+            var dir = r.GetValue(runFolder)!;
+            if (r.GetValue(images) < 1) throw new ArgumentException("--eval-images must be ≥ 1");
+            using var result = Erasure.ErasureResult.Load(dir);
+            using var m = FoundationModel.Load(r.GetValue(runModel));
+            using var j = ConceptJudge.Load(r.GetValue(runJudge));
+            EraseCommand.EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = r.GetValue(images), seed = r.GetValue(evalSeed) }, r.GetValue(preserved));
+        }));
+        evaluate.Subcommands.Add(erasure);
         return evaluate;
     }
 }

@@ -20,7 +20,8 @@ internal static class GenerateCommand
         var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
         var guidance = new Option<double>("--guidance") { Description = "classifier-free guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
         var scale = new Option<int>("--scale") { Description = "pixels per image pixel in the grid", DefaultValueFactory = _ => 3 };
-        var cmd = new Command("generate", "Generate images for prompts and write them as a PNG grid.") { prompts, model, output, seed, count, steps, guidance, scale };
+        var erased = new Option<string?>("--erased") { Description = "an erasure run folder (from `erase`): generate with its erased UNet" };
+        var cmd = new Command("generate", "Generate images for prompts and write them as a PNG grid.") { prompts, model, erased, output, seed, count, steps, guidance, scale };
         cmd.SetAction(r => TrainCommand.Guard(() =>
         {
             var n = r.GetValue(count);
@@ -28,6 +29,8 @@ internal static class GenerateCommand
             var o = new SamplingOptions { steps = r.GetValue(steps), guidance_scale = r.GetValue(guidance) };
             o.Validate();
             using var m = FoundationModel.Load(r.GetValue(model));
+            using var run = r.GetValue(erased) is { } folder ? Erasure.ErasureResult.Load(folder) : null;
+            using var unet = run?.ErasedUnet(m);
             var pipe = new StableDiffusionPipeline(m);
             var ps = r.GetValue(prompts)!;
             var rows = new List<IReadOnlyList<RgbaImage?>>();
@@ -41,13 +44,13 @@ internal static class GenerateCommand
                 }).ToList();
                 var cond = m.Prompts.Encode(Enumerable.Repeat(p, n).ToList());
                 var uncond = m.Prompts.Encode(Enumerable.Repeat("", n).ToList());
-                var z0 = pipe.Denoise(m.Unet, torch.cat(noise, 0), cond, uncond, o, 0, o.steps);
+                var z0 = pipe.Denoise(unet ?? m.Unet, torch.cat(noise, 0), cond, uncond, o, 0, o.steps);
                 rows.Add(ToImages(m.DecodeLatents(z0)));
             }
             var grid = RasterGrid.Compose(rows, ps, Enumerable.Range(0, n).Select(k => $"seed {r.GetValue(seed) + (ulong)k}").ToList(),
                 new RasterGridOptions(Scale: r.GetValue(scale)));
             RasterGrid.Save(grid, r.GetValue(output)!);
-            Console.WriteLine($"wrote {r.GetValue(output)} ({ps.Length} prompt(s) × {n} seed(s), {o.steps} steps, guidance {o.guidance_scale})");
+            Console.WriteLine($"wrote {r.GetValue(output)} ({(run is null ? "" : $"erased model of {r.GetValue(erased)}, ")}{ps.Length} prompt(s) × {n} seed(s), {o.steps} steps, guidance {o.guidance_scale})");
         }));
         return cmd;
     }

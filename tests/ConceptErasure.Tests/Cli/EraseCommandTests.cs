@@ -11,12 +11,54 @@ public class EraseCommandTests
 {
     static (int code, string stdout, string stderr) Run(params string[] args)
     {
-        var root = new RootCommand { EraseCommand.Create() };
+        var root = new RootCommand { EraseCommand.Create(), GenerateCommand.Create() };
         var (o, e) = (Console.Out, Console.Error);
         var (so, se) = (new StringWriter(), new StringWriter());
         Console.SetOut(so); Console.SetError(se);
         try { return (root.Parse(args).Invoke(), so.ToString(), se.ToString()); }
         finally { Console.SetOut(o); Console.SetError(e); }
+    }
+
+    [Fact]
+    public void ConfigFileIsReadOptionsOverrideItAndGenerateUsesTheRun()
+    {
+        var dir = Directory.CreateTempSubdirectory("ce-erase");
+        try
+        {
+            var modelDir = Path.Combine(dir.FullName, "model");
+            using (var model = TinyModel.Create()) model.Save(modelDir);
+            var config = Path.Combine(dir.FullName, "c.json");
+            File.WriteAllText(config, """{ "method": "esd", "iterations": 2, "lr": 0.002, "zt_reuse": 1 }""");
+            var run = Path.Combine(dir.FullName, "run");
+            var (code, stdout, stderr) = Run("erase", "dog", "--model", modelDir, "--config", config, "--iterations", "3", "--eval-images", "0", "--out", run);
+            Assert.True(code == 0, stderr + stdout);
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "manifest.json")))!["config"]!;
+            Assert.Equal(("esd", 3, 0.002, 1), ((string)manifest["method"]!, (int)manifest["iterations"]!, (double)manifest["lr"]!, (int)manifest["zt_reuse"]!));
+
+            var png = Path.Combine(dir.FullName, "g.png");
+            (code, stdout, stderr) = Run("generate", "dog", "--model", modelDir, "--erased", run, "--count", "1", "--steps", "2", "--out", png);
+            Assert.True(code == 0, stderr + stdout);
+            Assert.True(new FileInfo(png).Length > 0);
+            Assert.Contains("erased model of", stdout);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void AnUnknownConfigKeyIsRefusedBeforeAnyWork()
+    {
+        var dir = Directory.CreateTempSubdirectory("ce-erase");
+        try
+        {
+            var config = Path.Combine(dir.FullName, "c.json");
+            File.WriteAllText(config, """{ "iteratons": 3 }""");
+            var run = Path.Combine(dir.FullName, "run");
+            var (code, _, stderr) = Run("erase", "dog", "--config", config, "--out", run);
+            Assert.Equal(1, code);
+            Assert.Contains("iteratons", stderr);
+            Assert.False(Directory.Exists(run));
+        }
+        finally { dir.Delete(true); }
     }
 
     [Fact]
