@@ -1,6 +1,8 @@
 // `workbook bench torch`: the bridge's performance table — per-op dispatch overhead, a conv + group-norm +
 // attention block forward+backward, and sgemm throughput (which shows whether OpenBLAS/oneDNN are in use).
 // Numbers are medians over repeated runs; nothing here is a pass/fail test, the table is for people to read.
+// `workbook bench unet-reference` writes the shipped UNet's output on fixed inputs for the PyTorch reference
+// (tests/reference/unet_reference.py parity) and times the same training step that script's `bench` times.
 using System.CommandLine;
 using System.Diagnostics;
 using ConceptErasure.Torch;
@@ -22,6 +24,15 @@ internal static class BenchCommand
         modelCmd.Options.Add(threads);
         modelCmd.SetAction(r => { ModelBench(r.GetValue(threads)); return 0; });
         bench.Subcommands.Add(modelCmd);
+
+        var refOut = new Option<string?>("--out") { Description = "safetensors file to write: sample, timestep, encoder_hidden_states, output" };
+        var refModel = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => ConceptErasure.Models.FoundationModel.DefaultPath };
+        var refSteps = new Option<int>("--steps") { Description = "also time the training step (median of this many after 3 warm-ups); 0 = no timing", DefaultValueFactory = _ => 0 };
+        var refBatch = new Option<int>("--batch") { Description = "batch of the timed training step", DefaultValueFactory = _ => 64 };
+        var refCmd = new Command("unet-reference", "The shipped UNet on fixed inputs, for tests/reference/unet_reference.py (parity and timing).");
+        foreach (var o in new Option[] { refOut, refModel, refSteps, refBatch, threads }) refCmd.Options.Add(o);
+        refCmd.SetAction(r => UNetReference(r.GetValue(refModel)!, r.GetValue(refOut), r.GetValue(refSteps), r.GetValue(refBatch), r.GetValue(threads)));
+        bench.Subcommands.Add(refCmd);
         return bench;
     }
 
@@ -147,6 +158,83 @@ internal static class BenchCommand
             var ms1 = TimeStep(() => unet.forward(z1, t1, c1).square().mean(), 10);
             Console.WriteLine($"| unet (erasure unit) | | 1 | {ms1:F1} | {1000 / ms1:F1} |");
         }
+    }
+
+    /// <summary>Parity file: seeded latents (B = 4), timesteps 10/250/500/999, four prompts through the prompt encoder, and
+    /// the UNet output under no_grad. Timing: the step of unet_reference.py bench (zero_grad, forward, MSE, backward,
+    /// AdamW at DiffusionTraining's lr and decay) on random inputs, and batch-1 forward+backward.</summary>
+    static int UNetReference(string folder, string? outPath, int steps, int batch, int threads)
+    {
+        if (outPath is null && steps <= 0) { Console.Error.WriteLine("unet-reference: give --out FILE and/or --steps N"); return 2; }
+        torch.set_num_threads(threads);
+        using var model = ConceptErasure.Models.FoundationModel.Load(folder);
+        var unet = model.Unet;
+        var u = model.Config.unet;
+        if (outPath is not null)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            using var g = new Generator(1234);
+            var sample = torch.randn([4, u.in_channels, u.sample_size, u.sample_size], g);
+            var timestep = torch.tensor(new long[] { 10, 250, 500, 999 });
+            var context = model.Prompts.Encode(["", "an emoji", "an emoji of a cat", "apple, flat style"]);
+            unet.eval();
+            var output = unet.forward(sample, timestep, context);
+            Serialization.Save(new Dictionary<string, Tensor>
+            {
+                ["sample"] = sample, ["timestep"] = timestep, ["encoder_hidden_states"] = context, ["output"] = output,
+            }, outPath);
+            Console.WriteLine($"wrote {outPath}: sample [{string.Join(", ", sample.shape)}], encoder_hidden_states [{string.Join(", ", context.shape)}], " +
+                              $"|output| max {output.abs().max().item():F4}");
+        }
+        if (steps > 0)
+        {
+            torch.manual_seed(0);
+            unet.train();
+            long S = model.Config.text_encoder.max_position_embeddings, hw = u.sample_size;
+            using var opt = new ConceptErasure.Torch.optim.AdamW(unet.parameters_(), 5e-4, weight_decay: 0.01);
+            using var z = torch.randn(batch, u.in_channels, hw, hw);
+            using var t = torch.randint(0, 1000, [batch]);
+            using var c = torch.randn(batch, S, u.cross_attention_dim);
+            using var target = torch.randn(batch, u.out_channels, hw, hw);
+            using var z1 = torch.randn(1, u.in_channels, hw, hw);
+            using var t1 = torch.randint(0, 1000, [1]);
+            using var c1 = torch.randn(1, S, u.cross_attention_dim);
+            (double wall, double cpu) Timed(Action step)   // medians; process CPU time is steadier on a shared machine
+            {
+                for (var i = 0; i < 3; i++) step();
+                var (wall, cpu) = (new List<double>(), new List<double>());
+                for (var i = 0; i < steps; i++)
+                {
+                    var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+                    var sw = Stopwatch.StartNew();
+                    step();
+                    wall.Add(sw.Elapsed.TotalMilliseconds);
+                    cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
+                }
+                return (Median(wall), Median(cpu));
+            }
+            var (msTrain, cpuTrain) = Timed(() =>
+            {
+                using var scope = torch.NewDisposeScope();
+                opt.zero_grad();
+                F.mse_loss(unet.forward(z, t, c), target).backward();
+                opt.step();
+            });
+            var (msOne, cpuOne) = Timed(() =>
+            {
+                using var scope = torch.NewDisposeScope();
+                opt.zero_grad();
+                unet.forward(z1, t1, c1).square().mean().backward();
+            });
+            Console.WriteLine($"C# (libtorch {torch.version}), {torch.get_num_threads()} threads, {unet.parameter_count():N0} parameters, " +
+                              $"latents {u.in_channels}x{hw}x{hw}, context {S}x{u.cross_attention_dim}; median of {steps} after 3 warm-ups");
+            Console.WriteLine("| step | batch | ms/step | CPU ms/step | images/s |");
+            Console.WriteLine("|---|---|---|---|---|");
+            Console.WriteLine($"| train step (fwd + MSE + bwd + AdamW) | {batch} | {msTrain:F1} | {cpuTrain:F1} | {batch * 1000 / msTrain:F1} |");
+            Console.WriteLine($"| fwd + bwd | 1 | {msOne:F2} | {cpuOne:F2} | {1000 / msOne:F1} |");
+        }
+        return 0;
     }
 
     /// <summary>conv3×3 → GN → SiLU → conv3×3/2 → GN → SiLU → self-attention over 16×16 tokens → residual.</summary>
