@@ -13,4 +13,5 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(NotebooksCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+TrainCommand.RejectUnknownOptions(root);
 return await root.Parse(args).InvokeAsync();

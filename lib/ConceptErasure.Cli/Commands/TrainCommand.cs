@@ -169,6 +169,19 @@ internal static class TrainCommand
         return cts.Token;
     }
 
+    /// <summary>A token like `--thread` that matches no option would otherwise be swallowed by a command's list
+    /// argument (a concept, a prompt, a notebook path): refuse it, naming the command's options.</summary>
+    internal static void RejectUnknownOptions(Command root)
+    {
+        foreach (var command in root.Subcommands.SelectMany(c => c.Subcommands.Prepend(c)))
+            foreach (var argument in command.Arguments.Where(a => a.ValueType == typeof(string[])))
+                argument.Validators.Add(result =>
+                {
+                    foreach (var token in result.Tokens.Where(t => t.Value.StartsWith("--")))
+                        result.AddError($"unknown option '{token.Value}' for '{command.Name}'; its options are {string.Join(", ", command.Options.Select(o => o.Name))}");
+                });
+    }
+
     /// <summary>Bad input and known failures become one message and exit code 1, not a stack trace.</summary>
     internal static int Guard(Action body)
     {

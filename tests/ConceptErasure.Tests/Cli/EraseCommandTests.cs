@@ -12,6 +12,7 @@ public class EraseCommandTests
     static (int code, string stdout, string stderr) Run(params string[] args)
     {
         var root = new RootCommand { EraseCommand.Create(), GenerateCommand.Create() };
+        TrainCommand.RejectUnknownOptions(root);
         var (o, e) = (Console.Out, Console.Error);
         var (so, se) = (new StringWriter(), new StringWriter());
         Console.SetOut(so); Console.SetError(se);
@@ -42,6 +43,15 @@ public class EraseCommandTests
             Assert.Contains("erased model of", stdout);
         }
         finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void AMistypedOptionIsNotTakenForAConcept()
+    {
+        var (code, _, stderr) = Run("erase", "dog", "--iteratons", "3", "--eval-images", "0", "--out", Path.Combine(Path.GetTempPath(), "never-written"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown option '--iteratons' for 'erase'", stderr);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "never-written")));
     }
 
     [Fact]
