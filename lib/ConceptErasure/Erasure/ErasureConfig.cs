@@ -95,12 +95,12 @@ public sealed record ErasureConfig
     public static double DefaultLambda(string method) => method == Methods.AdversarialPgd ? 0.01 : 1.0;
 
     /// <summary>The λ this run uses (0 for the methods without a second term).</summary>
-    public double EffectiveLambda => method is Methods.Naive or Methods.Esd ? 0 : lambda ?? DefaultLambda(method);
+    [JsonIgnore] public double EffectiveLambda => method is Methods.Naive or Methods.Esd ? 0 : lambda ?? DefaultLambda(method);
 
     /// <summary>The η this run uses: naive is ESD with η = 0.</summary>
-    public double EffectiveEta => method == Methods.Naive ? 0 : eta;
+    [JsonIgnore] public double EffectiveEta => method == Methods.Naive ? 0 : eta;
 
-    public bool IsAdversarial => method is Methods.AdversarialPreservation or Methods.AdversarialPgd;
+    [JsonIgnore] public bool IsAdversarial => method is Methods.AdversarialPreservation or Methods.AdversarialPgd;
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -116,6 +116,24 @@ public static class ErasureTable
             }
             sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} | {g.Count()} | {Cell(r => r.Esr1)} | {Cell(r => r.Esr5)} | {Cell(r => r.Psr1)} | {Cell(r => r.Psr5)} | {g.Average(r => r.TrainSeconds):F0} |\n");
         }
+        // paired differences to the first erasure variant (same split, same training seed, same evaluation images)
+        var done = rows.Where(r => r.Status == "Completed" && r.Variant != Original).ToList();
+        var reference = done.Select(r => r.Variant).FirstOrDefault();
+        if (reference is null || done.Select(r => r.Variant).Distinct().Count() < 2) return sb.ToString();
+        sb.Append(CultureInfo.InvariantCulture, $"\nDifference to {reference}, paired by split and seed (percentage points, mean ± std [95 % bootstrap CI]):\n\n");
+        sb.Append("| model | pairs | ΔESR-1 | ΔESR-5 | ΔPSR-1 | ΔPSR-5 |\n|---|---|---|---|---|---|\n");
+        var byKey = done.Where(r => r.Variant == reference).ToDictionary(r => (r.Split, r.Seed));
+        foreach (var g in done.Where(r => r.Variant != reference).GroupBy(r => r.Variant))
+        {
+            var pairs = g.Where(r => byKey.ContainsKey((r.Split, r.Seed))).Select(r => (r, b: byKey[(r.Split, r.Seed)])).ToList();
+            if (pairs.Count == 0) continue;
+            string Cell(Func<ErasureTableRow, double> f)
+            {
+                var s = Statistics.Summarize(pairs.Select(p => 100 * (f(p.r) - f(p.b))).ToList());
+                return string.Create(CultureInfo.InvariantCulture, $"{s.Mean:+0.0;−0.0;0.0} ± {s.Std:F1} [{s.Low95:+0.0;−0.0;0.0}, {s.High95:+0.0;−0.0;0.0}]");
+            }
+            sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} | {pairs.Count} | {Cell(r => r.Esr1)} | {Cell(r => r.Esr5)} | {Cell(r => r.Psr1)} | {Cell(r => r.Psr5)} |\n");
+        }
         return sb.ToString();
     }
 

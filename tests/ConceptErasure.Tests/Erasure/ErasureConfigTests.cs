@@ -77,6 +77,19 @@ public class ErasureConfigTests
     }
 
     [Fact]
+    public void JsonRoundTripsAndRefusesUnknownKeys()
+    {
+        var c = new ErasureConfig { erase = ["cat", "dog"], preserve = [""], lambda = 0.5, zt_reuse = 3, method = "fixed_preservation" };
+        var json = c.ToJson();
+        Assert.DoesNotContain("Effective", json);                         // derived values are not config keys
+        Assert.Equal(json, ErasureConfig.FromJson(json).ToJson());
+        var e = Assert.Throws<ErasureConfigException>(() => ErasureConfig.FromJson("""{ "iterations": 5, "learning_rate": 0.1 }""", "my.json"));
+        Assert.Contains("my.json", e.Message);
+        Assert.Contains("learning_rate", e.Message);
+        Assert.Equal(5, ErasureConfig.FromJson("""{ "iterations": 5 }""").iterations);   // the rest keeps its defaults
+    }
+
+    [Fact]
     public void MethodDefaultsFollowTheReleasedScriptsExceptTheTunedSchedule()
     {
         var c = new ErasureConfig { erase = ["cat"] };

@@ -21,6 +21,21 @@ public class ErasureTableTests
     }
 
     [Fact]
+    public void DifferencesArePairedBySplitAndSeed()
+    {
+        var rows = new List<ErasureTableRow>
+        {
+            new("ESD-x", "a", 0, 0.50, 0.20, 0.60, 0.90, 10, 1, 1, 100, "Completed"),
+            new("ESD-x", "b", 0, 0.90, 0.40, 0.20, 0.50, 10, 1, 1, 100, "Completed"),
+            new("AP", "b", 0, 0.80, 0.40, 0.30, 0.50, 10, 1, 1, 100, "Completed"),   // −10 / 0 / +10 / 0 against b
+            new("AP", "a", 0, 0.40, 0.20, 0.70, 0.90, 10, 1, 1, 100, "Completed"),   // −10 / 0 / +10 / 0 against a
+        };
+        var md = ErasureTable.Markdown(rows);
+        Assert.Contains("Difference to ESD-x", md);
+        Assert.Contains("| AP | 2 | −10.0 ± 0.0 [−10.0, −10.0] | 0.0 ± 0.0 [0.0, 0.0] | +10.0 ± 0.0 [+10.0, +10.0] |", md);
+    }
+
+    [Fact]
     public void RowsRoundTripThroughTheCsv()
     {
         var dir = Directory.CreateTempSubdirectory("table").FullName;
