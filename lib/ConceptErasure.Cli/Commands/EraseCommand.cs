@@ -51,7 +51,7 @@ internal static class EraseCommand
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept for ESR/PSR (0 = no evaluation)", DefaultValueFactory = _ => 8 };
         var evalPreserved = new Option<string[]>("--eval-preserved") { Description = "concepts scored for preservation (default: the other Emojinette classes)", AllowMultipleArgumentsPerToken = true };
         var evalSeed = new Option<ulong>("--eval-seed") { Description = "first seed of the evaluation images (tune on others than the default)", DefaultValueFactory = _ => new ErasureEvalOptions().seed };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (default 1, or OMP_NUM_THREADS: erasure works on batches of 1–4 latents, which run ~3× faster on one thread than on two here)" };
         var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result.")
         {
             concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
@@ -60,7 +60,9 @@ internal static class EraseCommand
 
         cmd.SetAction(r => TrainCommand.Guard(() =>
         {
+            // Measured on 2 cores (shipped model, 100 updates): ESD-x 12.1 it/s on 1 thread vs 3.8 on 2; AP-Gumbel 1.37 vs 0.52.
             if (r.GetValue(threads) is > 0 and var t) torch.set_num_threads(t);
+            else if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) torch.set_num_threads(1);
             // 1. the config: defaults ← --config file ← options given on the command line
             var file = r.GetValue(configFile);
             if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");
