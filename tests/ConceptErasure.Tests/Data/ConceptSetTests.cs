@@ -12,7 +12,7 @@ public class ConceptSetTests
     public void All_committed_sets_load_with_rationales()
     {
         var sets = ConceptSets.LoadAll();
-        Assert.Equal(["emojinette", "spectrum", "styles", "weapons"], sets.Select(s => s.Name));
+        Assert.Equal(["emojinette", "spectrum", "styles", "tuning", "weapons"], sets.Select(s => s.Name));
         Assert.All(sets, s =>
         {
             Assert.Equal(s.Name, Path.GetFileNameWithoutExtension(s.Source));
@@ -20,6 +20,15 @@ public class ConceptSetTests
             Assert.All(s.Entries, e => Assert.False(string.IsNullOrWhiteSpace(e.Rationale)));
             Assert.All(s.Splits, sp => Assert.False(string.IsNullOrWhiteSpace(sp.Rationale)));
         });
+    }
+
+    [Fact]
+    public void The_tuning_set_shares_no_concept_with_the_evaluation_set()
+    {
+        var tuning = ConceptSets.Load("tuning").ConceptNames;
+        var emojinette = ConceptSets.Load(ConceptSets.Emojinette).ConceptNames;
+        Assert.Empty(tuning.Intersect(emojinette));
+        Assert.Single(ConceptSets.Load("tuning").Splits);
     }
 
     [Fact]
