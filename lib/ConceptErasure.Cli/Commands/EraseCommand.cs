@@ -8,7 +8,6 @@
 // Unknown concepts and invalid hyper-parameters are refused before any work; Ctrl-C/SIGTERM stop after the
 // current update and still leave a consistent folder (status "Cancelled" in the manifest).
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using ConceptErasure.Data;
@@ -94,10 +93,8 @@ internal static class EraseCommand
             var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
             Directory.CreateDirectory(dir);
 
-            using var cts = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current update…"); };
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
-            using var result = Eraser.Run(m, config, Console.Out, cts.Token);
+            var cancel = TrainCommand.Cancel();
+            using var result = Eraser.Run(m, config, Console.Out, cancel);
             result.Save(dir);
             Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
             if (result.Status != ErasureStatus.Completed || j is null) return;

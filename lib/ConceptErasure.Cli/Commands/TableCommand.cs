@@ -3,7 +3,6 @@
 // bootstrap intervals. Resumable: finished rows in <out>/runs.csv are kept, so re-running the same command goes on
 // where a stopped one ended. The exact command line is written to <out>/COMMAND.
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using ConceptErasure.Data;
 using ConceptErasure.Erasure;
 using ConceptErasure.Evaluation;
@@ -75,11 +74,9 @@ internal static class TableCommand
                 seeds = n, eval, threads = torch.get_num_threads(),
             }, ErasureConfig.Json) + "\n");
 
-            using var cts = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current run…"); };
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+            var cancel = TrainCommand.Cancel();
             using var judge = ConceptJudge.Load();
-            var rows = ErasureTable.Run(model, judge, conceptSet, chosen, Enumerable.Range(0, n).Select(i => (ulong)i).ToList(), eval, dir, Console.Out, cts.Token,
+            var rows = ErasureTable.Run(model, judge, conceptSet, chosen, Enumerable.Range(0, n).Select(i => (ulong)i).ToList(), eval, dir, Console.Out, cancel,
                 r.GetValue(splits) is { Length: > 0 } sp ? sp : null);
             var md = ErasureTable.Markdown(rows);
             AtomicFile.WriteAllText(Path.Combine(dir, "table.md"), md);

@@ -150,7 +150,8 @@ internal static class TrainCommand
 
     /// <summary>Ctrl-C (SIGINT) or SIGTERM: finish the current step, checkpoint, exit. (Background jobs of a
     /// non-interactive shell ignore SIGINT, so `kill PID` is the way to stop those.)</summary>
-    static CancellationToken Cancel()
+    /// <summary>A token cancelled by Ctrl-C (once; twice kills) or SIGTERM: long commands stop after the current step.</summary>
+    internal static CancellationToken Cancel()
     {
         var cts = new CancellationTokenSource();
         termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>

@@ -89,11 +89,10 @@ public sealed class ErasureResult : IDisposable
     public static string HistoryCsv(IEnumerable<ErasureStep> rows)
     {
         static string N(double? v) => v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "";
-        static string Q(string? s) => s is null ? "" : s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
         var sb = new StringBuilder(string.Join(",", Columns)).Append('\n');
         foreach (var r in rows)
-            sb.Append(string.Join(",", r.Step.ToString(CultureInfo.InvariantCulture), r.Phase, Q(r.Concept), r.TEnc.ToString(CultureInfo.InvariantCulture),
-                r.T.ToString(CultureInfo.InvariantCulture), N(r.L1), N(r.L2), N(r.Loss), r.Applied ? "1" : "0", Q(r.Candidate), Q(r.TopCandidate),
+            sb.Append(string.Join(",", r.Step.ToString(CultureInfo.InvariantCulture), r.Phase, Csv.Quote(r.Concept), r.TEnc.ToString(CultureInfo.InvariantCulture),
+                r.T.ToString(CultureInfo.InvariantCulture), N(r.L1), N(r.L2), N(r.Loss), r.Applied ? "1" : "0", Csv.Quote(r.Candidate), Csv.Quote(r.TopCandidate),
                 N(r.TopProbability), N(r.Drift), N(r.Seconds))).Append('\n');
         return sb.ToString();
     }
@@ -105,7 +104,8 @@ public sealed class ErasureResult : IDisposable
         var rows = new List<ErasureStep>();
         foreach (var line in lines.Skip(1))
         {
-            var f = SplitCsv(line);
+            var f = Csv.Split(line);
+            if (f.Count != Columns.Length) throw new InvalidDataException($"history.csv: a row has {f.Count} fields, expected {Columns.Length}");
             double? D(int i) => f[i].Length == 0 ? null : double.Parse(f[i], CultureInfo.InvariantCulture);
             string? S(int i) => f[i].Length == 0 ? null : f[i];
             rows.Add(new ErasureStep(int.Parse(f[0], CultureInfo.InvariantCulture), f[1], f[2], int.Parse(f[3], CultureInfo.InvariantCulture),
@@ -113,29 +113,6 @@ public sealed class ErasureResult : IDisposable
             { Candidate = S(9), TopCandidate = S(10), TopProbability = D(11), Drift = D(12), Seconds = D(13) ?? 0 });
         }
         return rows;
-    }
-
-    static List<string> SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var sb = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var ch = line[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else sb.Append(ch);
-            }
-            else if (ch == '"') quoted = true;
-            else if (ch == ',') { fields.Add(sb.ToString()); sb.Clear(); }
-            else sb.Append(ch);
-        }
-        fields.Add(sb.ToString());
-        if (fields.Count != Columns.Length) throw new InvalidDataException($"history.csv: a row has {fields.Count} fields, expected {Columns.Length}");
-        return fields;
     }
 
     // ---- machine facts ------------------------------------------------------------------------------------------

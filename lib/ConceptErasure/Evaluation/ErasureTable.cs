@@ -54,7 +54,7 @@ public static class ErasureTable
             rows.Add(row);
             AtomicFile.WriteAllText(runsPath, Header + "\n" + string.Concat(rows.Select(Line)));
             conceptLines.AddRange(scores.Concepts.Select(c => string.Create(CultureInfo.InvariantCulture,
-                $"{Quote(row.Variant)},{row.Split},{row.Seed},{Quote(c.Concept)},{c.Role},{c.Images},{c.Top1:F4},{c.Top5:F4}")));
+                $"{Csv.Quote(row.Variant)},{row.Split},{row.Seed},{Csv.Quote(c.Concept)},{c.Role},{c.Images},{c.Top1:F4},{c.Top5:F4}")));
             AtomicFile.WriteAllText(conceptsPath, "variant,split,seed,concept,role,images,top1,top5\n" + string.Join("\n", conceptLines) + "\n");
         }
 
@@ -165,7 +165,7 @@ public static class ErasureTable
         if (!File.Exists(path)) yield break;
         foreach (var line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
         {
-            var f = SplitCsv(line);
+            var f = Csv.Split(line);
             if (f.Count != 12) throw new InvalidDataException($"{path}: a row has {f.Count} fields, expected 12: {line}");
             double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
             yield return new ErasureTableRow(f[0], f[1], ulong.Parse(f[2], CultureInfo.InvariantCulture), D(3), D(4), D(5), D(6),
@@ -174,29 +174,5 @@ public static class ErasureTable
     }
 
     static string Line(ErasureTableRow r) => string.Create(CultureInfo.InvariantCulture,
-        $"{Quote(r.Variant)},{r.Split},{r.Seed},{r.Esr1:F4},{r.Esr5:F4},{r.Psr1:F4},{r.Psr5:F4},{r.Iterations},{r.TrainSeconds:F1},{r.EvalSeconds:F1},{r.PeakRssMib:F0},{r.Status}\n");
-
-    static string Quote(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
-
-    static List<string> SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var sb = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var ch = line[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else sb.Append(ch);
-            }
-            else if (ch == '"') quoted = true;
-            else if (ch == ',') { fields.Add(sb.ToString()); sb.Clear(); }
-            else sb.Append(ch);
-        }
-        fields.Add(sb.ToString());
-        return fields;
-    }
+        $"{Csv.Quote(r.Variant)},{r.Split},{r.Seed},{r.Esr1:F4},{r.Esr5:F4},{r.Psr1:F4},{r.Psr5:F4},{r.Iterations},{r.TrainSeconds:F1},{r.EvalSeconds:F1},{r.PeakRssMib:F0},{r.Status}\n");
 }
