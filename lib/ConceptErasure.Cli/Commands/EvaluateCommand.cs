@@ -57,6 +57,10 @@ internal static class EvaluateCommand
             Console.WriteLine("| group | prompts | images | judge top-1 | judge top-5 | CLIP top-1 | CLIP top-5 |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
             foreach (var g in report.Groups) Console.WriteLine($"| {g.Group} | {g.Prompts} | {g.Images} | {g.Top1:P1} | {g.Top5:P1} | {g.ClipTop1:P1} | {g.ClipTop5:P1} |");
+            var ce = report.Ceiling;
+            Console.WriteLine($"| ceiling: real sprites | {ce.Images / 2} | {ce.Images} | {ce.RealTop1:P1} | {ce.RealTop5:P1} | | |");
+            Console.WriteLine($"| ceiling: through the autoencoder | {ce.Images / 2} | {ce.Images} | {ce.ReconstructedTop1:P1} | {ce.ReconstructedTop5:P1} | | |");
+            Console.WriteLine($"style of real sprites {ce.RealStyle:P1}, through the autoencoder {ce.ReconstructedStyle:P1}");
             Console.WriteLine($"style accuracy {report.StyleAccuracy:P1} ({report.StyleImages} images); CLIP score generated {report.ClipScoreGenerated:F2} vs real {report.ClipScoreReal:F2}; " +
                               $"Fréchet distance {report.FrechetDistance:F2} (real-vs-real {report.FrechetDistanceRealSplit:F2}); {report.Seconds:F0}s");
             var path = r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, "quality.json");

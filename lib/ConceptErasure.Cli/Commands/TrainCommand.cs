@@ -27,15 +27,22 @@ internal static class TrainCommand
         var train = new Command("train", "Pretrain the foundation model's parts (resumable).");
 
         var vaeOut = Dir("--out", "runs/vae", "run folder");
-        var vae = new Command("vae", "Train the latent autoencoder on the emoji sprites.") { vaeOut, Resume, Steps, Batch, Seed, Threads };
+        var vaeInit = new Option<string?>("--init") { Description = "start from this autoencoder: a vae run folder (vae.json) or a foundation model folder (model.json)" };
+        var decoderOnly = new Option<bool>("--decoder-only") { Description = "fine-tune only the decoder (needs --init): the latent space stays frozen, so a UNet trained on it stays valid" };
+        var vaeLr = new Option<double>("--lr") { Description = "peak learning rate (0 = the recipe's default)" };
+        var vae = new Command("vae", "Train the latent autoencoder on the emoji sprites.") { vaeOut, vaeInit, decoderOnly, vaeLr, Resume, Steps, Batch, Seed, Threads };
         vae.SetAction(r => Guard(() =>
         {
             Setup(r);
-            var c = new AutoencoderTrainingConfig { seed = r.GetValue(Seed) };
+            var init = r.GetValue(vaeInit);
+            if (r.GetValue(decoderOnly) && init is null) throw new ArgumentException("--decoder-only needs --init (the autoencoder whose latent space is kept)");
+            var c = new AutoencoderTrainingConfig { seed = r.GetValue(Seed), init = init is null ? null : Path.GetFullPath(init), train_encoder = !r.GetValue(decoderOnly) };
+            if (r.GetValue(vaeLr) is var lr and not 0) c = lr > 0 ? c with { lr = lr } : throw new ArgumentException("--lr must be positive");
             c = c with { loop = Loop(c.loop, r) };
+            var modelConfig = init is null ? new AutoencoderConfig() : ReadAutoencoderConfig(init);
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);
             WriteConfig(r.GetValue(vaeOut)!, "train-config.json", c);
-            AutoencoderTraining.Train(data, new AutoencoderConfig(), c, r.GetValue(vaeOut)!, r.GetValue(Resume), Console.Out, Cancel());
+            AutoencoderTraining.Train(data, modelConfig, c, r.GetValue(vaeOut)!, r.GetValue(Resume), Console.Out, Cancel());
         }));
 
         var clipOut = Dir("--out", "runs/clip", "run folder");
@@ -110,6 +117,16 @@ internal static class TrainCommand
     }
 
     /// <summary>A foundation model from a trained autoencoder, a trained CLIP's text tower and a fresh UNet.</summary>
+    /// <summary>The autoencoder configuration of a vae run folder (vae.json) or a foundation model folder (model.json).</summary>
+    static AutoencoderConfig ReadAutoencoderConfig(string folder)
+    {
+        var run = Path.Combine(folder, "vae.json");
+        if (File.Exists(run)) return JsonNode.Parse(File.ReadAllText(run))!["config"].Deserialize<AutoencoderConfig>(FoundationConfig.Json)!;
+        var model = Path.Combine(folder, "model.json");
+        if (File.Exists(model)) return FoundationConfig.Load(model).vae;
+        throw new FileNotFoundException($"--init {folder}: neither vae.json (a vae run folder) nor model.json (a foundation model folder) is there");
+    }
+
     internal static FoundationModel Assemble(string vaeDir, string clipDir, UNetConfig unetConfig)
     {
         var vaeJson = JsonNode.Parse(File.ReadAllText(Path.Combine(vaeDir, "vae.json")))!;

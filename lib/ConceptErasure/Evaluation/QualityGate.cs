@@ -21,8 +21,14 @@ public sealed record QualityGateOptions
 /// <summary>Judge top-k, and CLIP zero-shot top-k over all concepts as a second opinion.</summary>
 public sealed record GroupScore(string Group, int Prompts, int Images, double Top1, double Top5, double ClipTop1, double ClipTop5);
 
+/// <summary>The judge on real sprites and on the same sprites passed through the autoencoder (encode → decode):
+/// what a perfect diffusion model could at best score, since every generation is a decoder output.</summary>
+public sealed record ReconstructionCeiling(int Images, double RealTop1, double RealTop5, double RealStyle,
+    double ReconstructedTop1, double ReconstructedTop5, double ReconstructedStyle);
+
 public sealed record QualityGateReport(
     IReadOnlyList<GroupScore> Groups,
+    ReconstructionCeiling Ceiling,
     double StyleAccuracy, int StyleImages,
     double ClipScoreGenerated, double ClipScoreReal,
     double FrechetDistance, double FrechetDistanceRealSplit,
@@ -78,6 +84,9 @@ public static class QualityGate
         }
 
         log.WriteLine($"quality gate: {o.images_per_prompt} images per prompt, {o.sampling.steps} DDIM steps, guidance {o.sampling.guidance_scale}");
+        var ceiling = Ceiling(model, judge, data, random);
+        log.WriteLine($"  ceiling ({ceiling.Images} real sprites of the random concepts): judge top-1 {ceiling.RealTop1:P1}, top-5 {ceiling.RealTop5:P1}, style {ceiling.RealStyle:P1}; " +
+                      $"through the autoencoder: top-1 {ceiling.ReconstructedTop1:P1}, top-5 {ceiling.ReconstructedTop5:P1}, style {ceiling.ReconstructedStyle:P1}");
         groups.Add(Score("emojinette", emojinette, false));
         groups.Add(Score("spectrum", spectrum, false));
         groups.Add(Score($"random {random.Count}", random, true));
@@ -113,7 +122,36 @@ public static class QualityGate
         var half = realVerdict.Features.Length / 2 / d * d;
         var fidReal = Statistics.FrechetDistance(realVerdict.Features.AsSpan(0, half), realVerdict.Features.AsSpan(half), d);
         log.WriteLine($"  CLIP score: generated {clipGen.Average():F2}, real {clipReal.Average():F2}; Fréchet distance (judge features) {fid:F2} (real vs real split: {fidReal:F2})");
-        return new QualityGateReport(groups, (double)styleOk / styleN, styleN, clipGen.Average(), clipReal.Average(), fid, fidReal, o, clock.Elapsed.TotalSeconds);
+        return new QualityGateReport(groups, ceiling, (double)styleOk / styleN, styleN, clipGen.Average(), clipReal.Average(), fid, fidReal, o, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Judge scores of real sprites (every default style) of the given concepts, clean and after the
+    /// autoencoder's round trip.</summary>
+    public static ReconstructionCeiling Ceiling(FoundationModel model, ConceptJudge judge, EmojiData data, IReadOnlyList<string> concepts)
+    {
+        using var scope = torch.NewDisposeScope();
+        var real = data.Images(concepts.Select(c => data.Index[c]).ToList(), EmojiStyle.Default);
+        var images = torch.tensor(real.Pixels, real.Shape);
+        var parts = new List<Tensor>();
+        for (var i = 0; i < real.Count; i += 128)
+            parts.Add(model.DecodeLatents(model.EncodeImages(images.narrow(0, i, Math.Min(128, real.Count - i)))));
+        var reconstructed = torch.cat(parts, 0);
+        var labels = real.Samples.Select(s => (long)judge.ConceptId(s.Concept.Name)).ToArray();
+        var styles = real.Samples.Select(s => (long)Array.IndexOf(judge.config.styles, s.Style.Name)).ToArray();
+        (double, double, double) Score(JudgeOutput v)
+        {
+            int t1 = 0, t5 = 0, st = 0;
+            for (var k = 0; k < v.Count; k++)
+            {
+                if (v.Top1(k) == labels[k]) t1++;
+                if (v.InTop(k, labels[k], 5)) t5++;
+                if (v.Style[k] == styles[k]) st++;
+            }
+            return ((double)t1 / v.Count, (double)t5 / v.Count, (double)st / v.Count);
+        }
+        var (r1, r5, rs) = Score(judge.Judge(images));
+        var (c1, c5, cs) = Score(judge.Judge(reconstructed));
+        return new ReconstructionCeiling(real.Count, r1, r5, rs, c1, c5, cs);
     }
 
     static Tensor Generate(StableDiffusionPipeline pipe, string prompt, QualityGateOptions o, int promptIndex) =>

@@ -2,6 +2,9 @@
 //   L = ‖D(z) − x‖₁ + ‖D(z) − x‖² + β·KL(q(z|x) ‖ N(0, I)),   z ~ q(z|x)
 // (SD's autoencoder adds perceptual and adversarial terms; at 32×32 L1+L2 suffice.) Afterwards the latent scale
 // 1/std(z) is measured on the training set, as SD's 0.18215 was, and PSNR is reported on held-out concepts.
+// Decoder-only fine-tuning (`init` + `train_encoder = false`): the encoder, and so the latent space and its scale,
+// stay frozen, so a UNet already trained on those latents stays valid while the decoder gets better at drawing
+// them (L = ‖D(z) − x‖₁ + ‖D(z) − x‖², the KL term being constant).
 using System.Text.Json.Nodes;
 using ConceptErasure.Models;
 using ConceptErasure.Torch;
@@ -17,6 +20,8 @@ public sealed record AutoencoderTrainingConfig
     public double weight_decay { get; init; } = 0.0;
     public double kl_weight { get; init; } = 1e-6;   // β: a light pull towards N(0, I), as in SD's KL autoencoder
     public ulong seed { get; init; } = 0;
+    public string? init { get; init; } = null;       // start from this autoencoder (a folder with vae.json + vae.safetensors)
+    public bool train_encoder { get; init; } = true; // false: decoder-only fine-tuning (needs init; latent space frozen)
 }
 
 public sealed record AutoencoderReport(double HeldOutPsnr, double TrainPsnr, double ScalingFactor, int TrainImages, int HeldOutImages, long Steps, double Seconds);
@@ -28,14 +33,28 @@ public static class AutoencoderTraining
     {
         var (train, held) = data.SplitByConcept();
         torch.manual_seed(c.seed);
+        if (!c.train_encoder && c.init is null) throw new ArgumentException("decoder-only fine-tuning needs an autoencoder to start from (init)");
         using var vae = new AutoencoderKL(modelConfig);
-        using var opt = new AdamW(vae.parameters_(), c.lr, weight_decay: c.weight_decay);
+        if (c.init is not null)
+        {
+            Serialization.LoadModule(vae, Path.Combine(c.init, "vae.safetensors"));
+            vae.SetScalingFactor(modelConfig.scaling_factor);
+        }
+        if (!c.train_encoder)
+        {
+            vae.encoder.requires_grad_(false);
+            vae.quant_conv.requires_grad_(false);
+        }
+        var trained = vae.named_parameters().Where(p => c.train_encoder || p.name.StartsWith("decoder.") || p.name.StartsWith("post_quant_conv."))
+            .Select(p => p.parameter).ToList();
+        using var opt = new AdamW(trained, c.lr, weight_decay: c.weight_decay);
         using var g = new Generator(c.seed + 1);
         var parts = new Checkpoint.Parts();
         parts.Modules["vae"] = vae;
         parts.Optimizers["vae"] = opt;
         parts.Generators["batches"] = g;
-        log.WriteLine($"autoencoder: {vae.parameter_count():N0} parameters; {train.Count} training / {held.Count} held-out sprites");
+        log.WriteLine($"autoencoder: {vae.parameter_count():N0} parameters ({trained.Sum(p => p.numel()):N0} trained{(c.train_encoder ? "" : ": decoder only")}); {train.Count} training / {held.Count} held-out sprites");
+        if (c.init is not null) log.WriteLine($"  started from {c.init}: held-out PSNR {Psnr(vae, held):F2} dB, train PSNR {Psnr(vae, train):F2} dB");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var steps = TrainingLoop.Run(runDir, c.loop, parts, opt, new LrSchedule.WarmupCosine(c.lr, c.warmup, c.loop.steps, c.lr * 0.05),
@@ -43,19 +62,20 @@ public static class AutoencoderTraining
             {
                 var x = train.Batch(train.SampleIndices(c.loop.batch_size, g));
                 opt.zero_grad();
-                using var q = vae.encode(x);
+                using var q = EncodeForStep(vae, x, c.train_encoder);
                 var recon = vae.decode(q.sample(g));
                 var l1 = F.l1_loss(recon, x);
                 var l2 = F.mse_loss(recon, x);
                 var kl = q.kl().mean();
                 var loss = l1 + l2 + kl * c.kl_weight;
                 loss.backward();
-                utils.clip_grad_norm_(vae.parameters_(), 1.0);
+                utils.clip_grad_norm_(trained, 1.0);
                 opt.step();
                 return new Dictionary<string, double> { ["loss"] = loss.item(), ["l1"] = l1.item(), ["kl"] = kl.item() };
             }, resume, log, cancel);
 
-        var scaling = 1.0 / LatentStd(vae, train);
+        // the latent scale belongs to the encoder: re-measured only when the encoder was trained
+        var scaling = c.train_encoder ? 1.0 / LatentStd(vae, train) : modelConfig.scaling_factor;
         vae.SetScalingFactor(scaling);
         var report = new AutoencoderReport(Psnr(vae, held), Psnr(vae, train), scaling, train.Count, held.Count, steps, clock.Elapsed.TotalSeconds);
         Serialization.SaveModule(vae, Path.Combine(runDir, "vae.safetensors"));
@@ -67,6 +87,13 @@ public static class AutoencoderTraining
         log.WriteLine($"autoencoder: held-out PSNR {report.HeldOutPsnr:F2} dB, train PSNR {report.TrainPsnr:F2} dB, latent scale {scaling:F4}");
         train.Dispose(); held.Dispose();
         return report;
+    }
+
+    static LatentDistribution EncodeForStep(AutoencoderKL vae, Tensor x, bool withGrad)
+    {
+        if (withGrad) return vae.encode(x);
+        using var _ = torch.no_grad();
+        return vae.encode(x);
     }
 
     /// <summary>Standard deviation of posterior samples over a data set (all elements).</summary>
