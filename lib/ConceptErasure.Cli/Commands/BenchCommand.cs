@@ -1,6 +1,8 @@
 // `workbook bench torch`: the bridge's performance table — per-op dispatch overhead, a conv + group-norm +
 // attention block forward+backward, and sgemm throughput (which shows whether OpenBLAS/oneDNN are in use).
 // Numbers are medians over repeated runs; nothing here is a pass/fail test, the table is for people to read.
+// `workbook bench sampling` times the sampling unit — 16 images, 50 DDIM steps with classifier-free
+// guidance, shipped model — per thread count, with the share spent in the UNet.
 // `workbook bench unet-reference` writes the shipped UNet's output on fixed inputs for the PyTorch reference
 // (tests/reference/unet_reference.py parity) and times the same training step that script's `bench` times.
 using System.CommandLine;
@@ -24,6 +26,16 @@ internal static class BenchCommand
         modelCmd.Options.Add(threads);
         modelCmd.SetAction(r => { ModelBench(r.GetValue(threads)); return 0; });
         bench.Subcommands.Add(modelCmd);
+
+        var sampleThreads = new Option<int[]>("--threads") { Description = "thread counts to time", DefaultValueFactory = _ => [1, Environment.ProcessorCount], AllowMultipleArgumentsPerToken = true };
+        var sampleModel = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => ConceptErasure.Models.FoundationModel.DefaultPath };
+        var sampleImages = new Option<int>("--images") { Description = "images per batch", DefaultValueFactory = _ => 16 };
+        var sampleSteps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
+        var sampleReps = new Option<int>("--reps") { Description = "timed batches per thread count (median reported, after one warm-up)", DefaultValueFactory = _ => 3 };
+        var sampleCmd = new Command("sampling", "Seconds for a batch of images with DDIM + CFG on the shipped model (target: 16 images, 50 steps, ≤ 5 s on 2 cores).");
+        foreach (var o in new Option[] { sampleThreads, sampleModel, sampleImages, sampleSteps, sampleReps }) sampleCmd.Options.Add(o);
+        sampleCmd.SetAction(r => SamplingBench(r.GetValue(sampleModel)!, r.GetValue(sampleThreads)!, r.GetValue(sampleImages), r.GetValue(sampleSteps), r.GetValue(sampleReps)));
+        bench.Subcommands.Add(sampleCmd);
 
         var refOut = new Option<string?>("--out") { Description = "safetensors file to write: sample, timestep, encoder_hidden_states, output" };
         var refModel = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => ConceptErasure.Models.FoundationModel.DefaultPath };
@@ -158,6 +170,54 @@ internal static class BenchCommand
             var ms1 = TimeStep(() => unet.forward(z1, t1, c1).square().mean(), 10);
             Console.WriteLine($"| unet (erasure unit) | | 1 | {ms1:F1} | {1000 / ms1:F1} |");
         }
+    }
+
+    static int SamplingBench(string folder, int[] threadCounts, int images, int steps, int reps)
+    {
+        if (images < 1 || steps < 1 || reps < 1 || threadCounts.Length == 0 || threadCounts.Any(t => t < 1))
+        {
+            Console.Error.WriteLine("bench sampling: --images, --steps, --reps and every --threads value must be ≥ 1");
+            return 2;
+        }
+        using var model = ConceptErasure.Models.FoundationModel.Load(folder);
+        var pipe = new ConceptErasure.Pipelines.StableDiffusionPipeline(model);
+        var o = new ConceptErasure.Pipelines.SamplingOptions { steps = steps };
+        var prompts = Enumerable.Range(0, images).Select(i => i % 2 == 0 ? "an emoji of a delivery truck" : "dog, twitter style").ToList();
+        Console.WriteLine($"libtorch {torch.version}; {images} images, {steps} DDIM steps, guidance {o.guidance_scale} (UNet batch {2 * images}); median of {reps} after a warm-up");
+        Console.WriteLine();
+        Console.WriteLine("| threads | seconds per batch | images/s | UNet forward (batch " + 2 * images + ") ms | UNet share | target |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var n in threadCounts)
+        {
+            torch.set_num_threads(n);
+            var seconds = new List<double>();
+            for (var rep = 0; rep <= reps; rep++)
+            {
+                using var g = new Generator(0);
+                var sw = Stopwatch.StartNew();
+                pipe.Generate(prompts, o, g).Dispose();
+                if (rep > 0) seconds.Add(sw.Elapsed.TotalSeconds);
+            }
+            var forward = new List<double>();
+            using (torch.no_grad())
+            using (var scope = torch.NewDisposeScope())
+            {
+                var z = torch.randn(2 * images, model.Unet.config.in_channels, model.Unet.config.sample_size, model.Unet.config.sample_size);
+                var t = torch.full([2 * images], 500, ScalarType.Int64);
+                var c = model.Prompts.Encode(prompts.Concat(prompts).ToList());
+                for (var i = 0; i < 8; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    model.Unet.forward(z, t, c).Dispose();
+                    if (i > 1) forward.Add(sw.Elapsed.TotalMilliseconds);
+                }
+            }
+            var sec = Median(seconds);
+            var fwd = Median(forward);
+            var target = images == 16 && steps == 50 ? (sec <= 5 ? "≤ 5 s: met" : "≤ 5 s: missed") : "";
+            Console.WriteLine($"| {n} | {sec:F2} | {images / sec:F1} | {fwd:F1} | {fwd * steps / 1000 / sec:P0} | {target} |");
+        }
+        return 0;
     }
 
     /// <summary>Parity file: seeded latents (B = 4), timesteps 10/250/500/999, four prompts through the prompt encoder, and

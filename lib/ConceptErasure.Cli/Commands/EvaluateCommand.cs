@@ -64,7 +64,9 @@ internal static class EvaluateCommand
             Console.WriteLine($"style accuracy {report.StyleAccuracy:P1} ({report.StyleImages} images); CLIP score generated {report.ClipScoreGenerated:F2} vs real {report.ClipScoreReal:F2}; " +
                               $"Fréchet distance {report.FrechetDistance:F2} (real-vs-real {report.FrechetDistanceRealSplit:F2}); {report.Seconds:F0}s");
             var path = r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, "quality.json");
-            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, FoundationConfig.Json) + "\n");
+            var json = JsonSerializer.SerializeToNode(report, FoundationConfig.Json)!.AsObject();
+            json["Weights"] = JsonSerializer.SerializeToNode(new { foundation = Fingerprint.Of(r.GetValue(model)!), judge = Fingerprint.Of(r.GetValue(judge)!) });
+            AtomicFile.WriteAllText(path, json.ToJsonString(FoundationConfig.Json) + "\n");
             Console.WriteLine($"wrote {path}");
         }));
         evaluate.Subcommands.Add(foundation);

@@ -72,6 +72,7 @@ internal static class TableCommand
                 vocabulary_words = common.vocabulary!.Count,
                 variants = chosen.Select(c => new { c.name, c.config.method, c.config.preserve, lambda = c.config.EffectiveLambda }),
                 seeds = n, eval, threads = torch.get_num_threads(),
+                weights = new { foundation = Fingerprint.Of(FoundationModel.DefaultPath), judge = Fingerprint.Of(ConceptJudge.DefaultPath) },
             }, ErasureConfig.Json) + "\n");
 
             var cancel = TrainCommand.Cancel();
