@@ -38,9 +38,11 @@ internal static class EvaluateCommand
         var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
         var guidance = new Option<double>("--guidance") { Description = "guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
         var output = new Option<string?>("--out") { Description = "report JSON (default: <model>/quality.json)" };
-        var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, output };
+        var gateThreads = TrainCommand.ThreadsOption();
+        var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, output, gateThreads };
         foundation.SetAction(r => TrainCommand.Guard(() =>
         {
+            TrainCommand.InferenceThreads(r.GetValue(gateThreads));
             var o = new QualityGateOptions
             {
                 images_per_prompt = r.GetValue(perPrompt),
@@ -79,8 +81,11 @@ internal static class EvaluateCommand
         var runJudge = new Option<string>("--judge") { Description = "concept judge folder", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
         var erasure = new Command("erasure", "ESR/PSR of an erasure run folder against the original model (writes evaluation.*, grids and report.html into it).")
             { runFolder, images, preserved, evalSeed, runModel, runJudge };
+        var evalThreads = TrainCommand.ThreadsOption();
+        erasure.Options.Add(evalThreads);
         erasure.SetAction(r => TrainCommand.Guard(() =>
         {
+            TrainCommand.InferenceThreads(r.GetValue(evalThreads));
             var dir = r.GetValue(runFolder)!;
             if (r.GetValue(images) < 1) throw new ArgumentException("--eval-images must be ≥ 1");
             using var result = Erasure.ErasureResult.Load(dir);

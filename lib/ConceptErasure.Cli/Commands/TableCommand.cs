@@ -37,8 +37,7 @@ internal static class TableCommand
                 return;
             }
             // Measured on 2 cores (shipped model, 100 updates): ESD-x 12.1 it/s on 1 thread vs 3.8 on 2; AP-Gumbel 1.37 vs 0.52.
-            if (r.GetValue(threads) is > 0 and var t) torch.set_num_threads(t);
-            else if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) torch.set_num_threads(1);
+            TrainCommand.InferenceThreads(r.GetValue(threads));
             var file = r.GetValue(configFile);
             if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");
             var common = file is null ? new ErasureConfig() : ErasureConfig.FromJson(File.ReadAllText(file), file);
