@@ -50,7 +50,7 @@ internal static class EraseCommand
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept for ESR/PSR (0 = no evaluation)", DefaultValueFactory = _ => 8 };
         var evalPreserved = new Option<string[]>("--eval-preserved") { Description = "concepts scored for preservation (default: the other Emojinette classes)", AllowMultipleArgumentsPerToken = true };
         var evalSeed = new Option<ulong>("--eval-seed") { Description = "first seed of the evaluation images (tune on others than the default)", DefaultValueFactory = _ => new ErasureEvalOptions().seed };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads (default 1, or OMP_NUM_THREADS: erasure works on batches of 1–4 latents, which run ~3× faster on one thread than on two here)" };
+        var threads = TrainCommand.ThreadsOption();
         var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result.")
         {
             concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,

@@ -24,7 +24,7 @@ internal static class TableCommand
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept", DefaultValueFactory = _ => 8 };
         var evalSteps = new Option<int>("--eval-steps") { Description = "DDIM steps of the evaluation images", DefaultValueFactory = _ => 50 };
         var output = new Option<string>("--out") { Description = "result folder", DefaultValueFactory = _ => Path.Combine("runs", "table") };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads (default 1, or OMP_NUM_THREADS: erasure works on batches of 1–4 latents, which run ~3× faster on one thread than on two here)" };
+        var threads = TrainCommand.ThreadsOption();
         var merge = new Option<string[]>("--merge") { Description = "only combine the runs.csv/concepts.csv of these table folders (run in parallel, e.g. one per split) into --out and summarise", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("table", "Erase every split of a concept set with every method variant and seed; write the Table-1 summary.")
             { set, splits, variants, seeds, configFile, evalImages, evalSteps, output, threads, merge };
