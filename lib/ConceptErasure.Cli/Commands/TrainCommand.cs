@@ -116,7 +116,6 @@ internal static class TrainCommand
         return train;
     }
 
-    /// <summary>A foundation model from a trained autoencoder, a trained CLIP's text tower and a fresh UNet.</summary>
     /// <summary>The autoencoder configuration of a vae run folder (vae.json) or a foundation model folder (model.json).</summary>
     static AutoencoderConfig ReadAutoencoderConfig(string folder)
     {
@@ -127,10 +126,10 @@ internal static class TrainCommand
         throw new FileNotFoundException($"--init {folder}: neither vae.json (a vae run folder) nor model.json (a foundation model folder) is there");
     }
 
+    /// <summary>A foundation model from a trained autoencoder, a trained CLIP's text tower and a fresh UNet.</summary>
     internal static FoundationModel Assemble(string vaeDir, string clipDir, UNetConfig unetConfig)
     {
-        var vaeJson = JsonNode.Parse(File.ReadAllText(Path.Combine(vaeDir, "vae.json")))!;
-        var vaeConfig = vaeJson["config"].Deserialize<AutoencoderConfig>(FoundationConfig.Json)!;
+        var vaeConfig = ReadAutoencoderConfig(vaeDir);
         var clipJson = JsonNode.Parse(File.ReadAllText(Path.Combine(clipDir, "clip.json")))!;
         var clipConfig = clipJson["config"].Deserialize<ClipConfig>(FoundationConfig.Json)!;
         var vae = new AutoencoderKL(vaeConfig);

@@ -84,7 +84,11 @@ public static class QualityGate
         }
 
         log.WriteLine($"quality gate: {o.images_per_prompt} images per prompt, {o.sampling.steps} DDIM steps, guidance {o.sampling.guidance_scale}");
-        var ceiling = Ceiling(model, judge, data, random);
+        // real sprites of the random concepts, loaded and judged once: the ceiling, the CLIP score and the features
+        var real = data.Images(random.Select(c => data.Index[c]).ToList(), EmojiStyle.Default);
+        using var realImages = torch.tensor(real.Pixels, real.Shape);
+        var realVerdict = judge.Judge(realImages);
+        var ceiling = Ceiling(model, judge, real, realImages, realVerdict);
         log.WriteLine($"  ceiling ({ceiling.Images} real sprites of the random concepts): judge top-1 {ceiling.RealTop1:P1}, top-5 {ceiling.RealTop5:P1}, style {ceiling.RealStyle:P1}; " +
                       $"through the autoencoder: top-1 {ceiling.ReconstructedTop1:P1}, top-5 {ceiling.ReconstructedTop5:P1}, style {ceiling.ReconstructedStyle:P1}");
         groups.Add(Score("emojinette", emojinette, false));
@@ -105,11 +109,7 @@ public static class QualityGate
             }
         log.WriteLine($"  style prompts: {(double)styleOk / styleN:P1} rendered in the asked style");
 
-        // real sprites of the same random concepts: CLIP score and features
-        var realConcepts = random.Select(c => data.Index[c]).ToList();
-        var real = data.Images(realConcepts, EmojiStyle.Default);
-        using var realImages = torch.tensor(real.Pixels, real.Shape);
-        var realVerdict = judge.Judge(realImages);
+        // real sprites of the same random concepts (loaded above): CLIP score and features
         var clipReal = new List<double>();
         for (var i = 0; i < real.Count; i++)
         {
@@ -125,13 +125,11 @@ public static class QualityGate
         return new QualityGateReport(groups, ceiling, (double)styleOk / styleN, styleN, clipGen.Average(), clipReal.Average(), fid, fidReal, o, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Judge scores of real sprites (every default style) of the given concepts, clean and after the
+    /// <summary>Judge scores of real sprites (with their verdict already computed), clean and after the
     /// autoencoder's round trip.</summary>
-    public static ReconstructionCeiling Ceiling(FoundationModel model, ConceptJudge judge, EmojiData data, IReadOnlyList<string> concepts)
+    public static ReconstructionCeiling Ceiling(FoundationModel model, ConceptJudge judge, EmojiImageSet real, Tensor images, JudgeOutput realVerdict)
     {
         using var scope = torch.NewDisposeScope();
-        var real = data.Images(concepts.Select(c => data.Index[c]).ToList(), EmojiStyle.Default);
-        var images = torch.tensor(real.Pixels, real.Shape);
         var parts = new List<Tensor>();
         for (var i = 0; i < real.Count; i += 128)
             parts.Add(model.DecodeLatents(model.EncodeImages(images.narrow(0, i, Math.Min(128, real.Count - i)))));
@@ -149,7 +147,7 @@ public static class QualityGate
             }
             return ((double)t1 / v.Count, (double)t5 / v.Count, (double)st / v.Count);
         }
-        var (r1, r5, rs) = Score(judge.Judge(images));
+        var (r1, r5, rs) = Score(realVerdict);
         var (c1, c5, cs) = Score(judge.Judge(reconstructed));
         return new ReconstructionCeiling(real.Count, r1, r5, rs, c1, c5, cs);
     }

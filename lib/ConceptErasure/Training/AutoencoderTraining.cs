@@ -45,8 +45,7 @@ public static class AutoencoderTraining
             vae.encoder.requires_grad_(false);
             vae.quant_conv.requires_grad_(false);
         }
-        var trained = vae.named_parameters().Where(p => c.train_encoder || p.name.StartsWith("decoder.") || p.name.StartsWith("post_quant_conv."))
-            .Select(p => p.parameter).ToList();
+        var trained = vae.parameters_().Where(p => p.requires_grad).ToList();
         using var opt = new AdamW(trained, c.lr, weight_decay: c.weight_decay);
         using var g = new Generator(c.seed + 1);
         var parts = new Checkpoint.Parts();
