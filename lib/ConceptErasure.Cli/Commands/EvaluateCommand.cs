@@ -39,7 +39,9 @@ internal static class EvaluateCommand
         var guidance = new Option<double>("--guidance") { Description = "guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
         var output = new Option<string?>("--out") { Description = "report JSON (default: <model>/quality.json)" };
         var gateThreads = TrainCommand.ThreadsOption();
-        var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, output, gateThreads };
+        var validation = new Option<int>("--validation")
+            { Description = "instead of the gate, score this many concepts outside every gate group, on other seeds (for choosing checkpoints and the guidance scale); 0 = the gate" };
+        var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, validation, output, gateThreads };
         foundation.SetAction(r => TrainCommand.Guard(() =>
         {
             TrainCommand.InferenceThreads(r.GetValue(gateThreads));
@@ -50,6 +52,19 @@ internal static class EvaluateCommand
             };
             if (o.images_per_prompt < 2) throw new ArgumentException("--images-per-prompt must be ≥ 2");
             o.sampling.Validate();
+            if (r.GetValue(validation) is var nv and not 0)
+            {
+                if (nv < 0) throw new ArgumentException("--validation must be ≥ 0");
+                using var vm = FoundationModel.Load(r.GetValue(model));
+                using var vj = ConceptJudge.Load(r.GetValue(judge));
+                var v = QualityGate.Validate(vm, vj, o, nv, Math.Min(nv, 20), Console.Out);
+                var vpath = r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, $"validation-g{o.sampling.guidance_scale}.json");
+                var vjson = JsonSerializer.SerializeToNode(v, FoundationConfig.Json)!.AsObject();
+                vjson["Weights"] = JsonSerializer.SerializeToNode(new { foundation = Fingerprint.Of(r.GetValue(model)!), judge = Fingerprint.Of(r.GetValue(judge)!) });
+                AtomicFile.WriteAllText(vpath, vjson.ToJsonString(FoundationConfig.Json) + "\n");
+                Console.WriteLine($"wrote {vpath}");
+                return;
+            }
             using var m = FoundationModel.Load(r.GetValue(model));
             using var j = ConceptJudge.Load(r.GetValue(judge));
             using var c = LoadClip(r.GetValue(clip)!);

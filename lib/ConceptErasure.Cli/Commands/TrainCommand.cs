@@ -84,13 +84,21 @@ internal static class TrainCommand
         var vaeIn = Dir("--vae", "runs/vae", "trained autoencoder run folder");
         var clipIn = Dir("--clip", "runs/clip", "trained CLIP run folder");
         var unetOut = Dir("--out", "runs/unet", "run folder");
-        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, Resume, Steps, Batch, Seed, Threads };
+        var unetInit = new Option<string?>("--init") { Description = "continue from this foundation model folder (e.g. data/models/foundation): its UNet, autoencoder and text encoder; the optimiser starts fresh" };
+        var unetLr = new Option<double>("--lr") { Description = "peak learning rate (0 = the recipe's default)" };
+        var unetWarmup = new Option<long>("--warmup") { Description = "warm-up steps (default: the recipe's)", DefaultValueFactory = _ => -1 };
+        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetLr, unetWarmup, Resume, Steps, Batch, Seed, Threads };
         unet.SetAction(r => Guard(() =>
         {
             Setup(r);
-            var c = new DiffusionTrainingConfig { seed = r.GetValue(Seed) };
+            var init = r.GetValue(unetInit) is { } i ? Path.GetFullPath(i) : null;
+            if (init is not null && (Given(r, vaeIn) || Given(r, clipIn)))
+                throw new ArgumentException("--init takes the autoencoder and text encoder from the model folder: drop --vae/--clip");
+            var c = new DiffusionTrainingConfig { seed = r.GetValue(Seed), init = init };
+            if (r.GetValue(unetLr) is var lr and not 0) c = lr > 0 ? c with { lr = lr } : throw new ArgumentException("--lr must be positive");
+            if (r.GetValue(unetWarmup) is var w and not -1) c = w >= 0 ? c with { warmup = w } : throw new ArgumentException("--warmup must be ≥ 0");
             c = c with { loop = Loop(c.loop, r) };
-            using var model = Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig());
+            using var model = init is null ? Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig()) : FoundationModel.Load(init);
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);
             WriteConfig(r.GetValue(unetOut)!, "train-config.json", c);
             DiffusionTraining.Train(data, model, c, r.GetValue(unetOut)!, r.GetValue(Resume), Console.Out, Cancel());
@@ -98,10 +106,14 @@ internal static class TrainCommand
 
         var unetIn = Dir("--unet", "runs/unet", "UNet run folder (its checkpoint's EMA weights are exported)");
         var exportOut = Dir("--out", FoundationModel.DefaultPath, "model folder to write");
-        var export = new Command("export", "Write the foundation model folder from trained parts.") { vaeIn, clipIn, unetIn, exportOut };
+        var exportBase = new Option<string?>("--base") { Description = "take the autoencoder and text encoder from this foundation model folder (for a UNet trained with --init) instead of --vae/--clip" };
+        var export = new Command("export", "Write the foundation model folder from trained parts.") { vaeIn, clipIn, unetIn, exportBase, exportOut };
         export.SetAction(r => Guard(() =>
         {
-            using var model = Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig());
+            var baseDir = r.GetValue(exportBase);
+            if (baseDir is not null && (Given(r, vaeIn) || Given(r, clipIn)))
+                throw new ArgumentException("--base takes the autoencoder and text encoder from the model folder: drop --vae/--clip");
+            using var model = baseDir is null ? Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig()) : FoundationModel.Load(baseDir);
             var ckpt = Path.Combine(r.GetValue(unetIn)!, Checkpoint.FolderName, "unet_ema.safetensors");
             Serialization.LoadModule(model.Unet, ckpt);
             model.Save(r.GetValue(exportOut)!);
@@ -115,6 +127,9 @@ internal static class TrainCommand
         train.Subcommands.Add(export);
         return train;
     }
+
+    /// <summary>Whether the option was typed on the command line (not just defaulted).</summary>
+    static bool Given(ParseResult r, Option o) => r.GetResult(o) is { Implicit: false };
 
     /// <summary>The autoencoder configuration of a vae run folder (vae.json) or a foundation model folder (model.json).</summary>
     static AutoencoderConfig ReadAutoencoderConfig(string folder)

@@ -34,6 +34,9 @@ public sealed record QualityGateReport(
     double FrechetDistance, double FrechetDistanceRealSplit,
     QualityGateOptions Options, double Seconds);
 
+/// <summary>Scores on the validation split (concepts and seeds outside the gate).</summary>
+public sealed record ValidationReport(int Concepts, int Images, double Top1, double Top5, double Style, int StyleImages, QualityGateOptions Options, double Seconds);
+
 public static class QualityGate
 {
     public static string Prompt(QualityGateOptions o, string concept) =>
@@ -123,6 +126,58 @@ public static class QualityGate
         var fidReal = Statistics.FrechetDistance(realVerdict.Features.AsSpan(0, half), realVerdict.Features.AsSpan(half), d);
         log.WriteLine($"  CLIP score: generated {clipGen.Average():F2}, real {clipReal.Average():F2}; Fréchet distance (judge features) {fid:F2} (real vs real split: {fidReal:F2})");
         return new QualityGateReport(groups, ceiling, (double)styleOk / styleN, styleN, clipGen.Average(), clipReal.Average(), fid, fidReal, o, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The gate's own concepts: Emojinette, the spectrum list and the random sample drawn from its seed.</summary>
+    public static HashSet<string> GateConcepts(ConceptJudge judge, QualityGateOptions o)
+    {
+        var rng = new Random((int)o.seed);
+        var set = judge.config.concepts.OrderBy(_ => rng.Next()).Take(o.random_concepts).ToHashSet();
+        set.UnionWith(ConceptSets.Load(ConceptSets.Emojinette).ConceptNames);
+        set.UnionWith(ConceptSets.Load(ConceptSets.Spectrum).ConceptNames);
+        return set;
+    }
+
+    /// <summary>A validation split for choosing checkpoints and the guidance scale without looking at the gate:
+    /// concepts disjoint from every gate group, and seeds far from the gate's (seed + 10⁶ + 1000·p + k). Scores judge
+    /// top-1/top-5 of "an emoji of a {concept}" and the style head on "{concept}, {style} style" for the first
+    /// styleConcepts of them.</summary>
+    public static ValidationReport Validate(FoundationModel model, ConceptJudge judge, QualityGateOptions o, int concepts, int styleConcepts, TextWriter log)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pipe = new StableDiffusionPipeline(model);
+        var gate = GateConcepts(judge, o);
+        var rng = new Random((int)o.seed + 1);
+        var chosen = judge.config.concepts.Where(c => !gate.Contains(c)).OrderBy(_ => rng.Next()).Take(concepts).ToList();
+        if (chosen.Count < concepts) throw new ArgumentException($"only {chosen.Count} concepts lie outside the gate's groups (asked for {concepts})");
+        var seed = o.seed + 1_000_000UL;
+        int top1 = 0, top5 = 0, n = 0, styleOk = 0, styleN = 0, p = 0;
+        foreach (var concept in chosen)
+        {
+            using var scope = torch.NewDisposeScope();
+            var verdict = judge.Judge(Generate(pipe, pipe.Model.Unet, Prompt(o, concept), o.images_per_prompt, o.sampling, seed + 1000UL * (ulong)p++));
+            var label = judge.ConceptId(concept);
+            for (var k = 0; k < verdict.Count; k++)
+            {
+                if (verdict.Top1(k) == label) top1++;
+                if (verdict.InTop(k, label, 5)) top5++;
+            }
+            n += verdict.Count;
+        }
+        foreach (var concept in chosen.Take(styleConcepts))
+            foreach (var style in judge.config.styles)
+            {
+                using var scope = torch.NewDisposeScope();
+                var verdict = judge.Judge(Generate(pipe, pipe.Model.Unet, $"{concept}, {style} style", o.images_per_prompt, o.sampling, seed + 1000UL * (ulong)p++));
+                var want = Array.IndexOf(judge.config.styles, style);
+                styleOk += verdict.Style.Count(s => s == want);
+                styleN += verdict.Count;
+            }
+        var report = new ValidationReport(chosen.Count, n, (double)top1 / n, (double)top5 / n, styleN == 0 ? double.NaN : (double)styleOk / styleN, styleN,
+            o, clock.Elapsed.TotalSeconds);
+        log.WriteLine($"validation ({chosen.Count} concepts outside the gate, guidance {o.sampling.guidance_scale}): judge top-1 {report.Top1:P1}, top-5 {report.Top5:P1} " +
+                      $"over {n} images; style {report.Style:P1} over {styleN}; {report.Seconds:F0}s");
+        return report;
     }
 
     /// <summary>Judge scores of real sprites (with their verdict already computed), clean and after the

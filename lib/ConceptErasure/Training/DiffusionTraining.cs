@@ -4,6 +4,9 @@
 //   L = ‖v_θ(z_t, t, τ(caption)) − (√ᾱ ε − √(1−ᾱ) z₀)‖²
 // Captions are dropped to "" with probability p_uncond so one network learns both the conditional and the
 // unconditional model that classifier-free guidance combines. EMA weights are what gets shipped.
+// A run may continue an earlier model (`init`: a foundation model folder): its UNet weights — the EMA weights that
+// were shipped — are the starting point of both the trained and the EMA copy; the optimiser starts fresh (its
+// moments are not shipped), so a continuation warms the learning rate up again.
 using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
@@ -23,6 +26,7 @@ public sealed record DiffusionTrainingConfig
     public double ema_decay { get; init; } = 0.999;
     public double caption_dropout { get; init; } = 0.1;  // p_uncond
     public ulong seed { get; init; } = 0;
+    public string? init { get; init; } = null;          // continue from this foundation model folder's unet.safetensors (none: fresh init)
 }
 
 public static class DiffusionTraining
@@ -48,6 +52,13 @@ public static class DiffusionTraining
     {
         torch.manual_seed(c.seed);
         var unet = model.Unet;
+        if (c.init is not null)
+        {
+            var file = Path.Combine(c.init, "unet.safetensors");
+            if (!File.Exists(file)) throw new FileNotFoundException($"init: no UNet weights at {file}");
+            Serialization.LoadModule(unet, file);
+            log.WriteLine($"unet: starting from {file}");
+        }
         unet.train();
         using var ema = new Ema(unet, c.ema_decay);
         using var opt = new AdamW(unet.parameters_(), c.lr, weight_decay: c.weight_decay);
