@@ -13,7 +13,8 @@ namespace ConceptErasure.Pipelines;
 public sealed record SamplingOptions
 {
     public int steps { get; init; } = 50;             // DDIM steps
-    public double guidance_scale { get; init; } = 3.0; // CFG scale s (1 = no guidance)
+    public double guidance_scale { get; init; } = 2.0; // CFG scale s (1 = no guidance); 2 chosen for the shipped model on the
+                                                       // gate-disjoint validation split (model card: 2 beat 1.5, 3 and 5)
     public double eta { get; init; } = 0.0;            // DDIM stochasticity (0 = deterministic)
     public void Validate()
     {
