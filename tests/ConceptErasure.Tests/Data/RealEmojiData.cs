@@ -15,6 +15,13 @@ internal static class RealEmojiData
     public static EmojiData Value => Loaded.Value;
     public static EmojiIndex Index => Value.Index;
 
+    /// <summary>A small training set: the first n concepts of the default selection in the default styles.</summary>
+    public static ConceptErasure.Training.EmojiTrainingSet Sprites(int concepts)
+    {
+        var chosen = Index.Select(EmojiSelection.Default).Take(concepts).ToList();
+        return ConceptErasure.Training.EmojiTrainingSet.FromImages(Value.Images(chosen, EmojiStyle.Default));
+    }
+
     /// <summary>emoji.json itself, for checks that must not go through EmojiIndex.</summary>
     public static JsonElement RawEntries => Json.Value.RootElement;
 }

@@ -15,12 +15,7 @@ public class AutoencoderTrainingTests
 {
     static AutoencoderConfig Small => new() { block_out_channels = [8, 16, 32], norm_num_groups = 4, scaling_factor = 0.75 };
 
-    static EmojiTrainingSet Sprites()
-    {
-        var data = RealEmojiData.Value;
-        var concepts = data.Index.Select(EmojiSelection.Default).Take(60).ToList();
-        return EmojiTrainingSet.FromImages(data.Images(concepts, EmojiStyle.Default));
-    }
+    static EmojiTrainingSet Sprites() => RealEmojiData.Sprites(60);
 
     static string SaveInit(AutoencoderKL vae)
     {

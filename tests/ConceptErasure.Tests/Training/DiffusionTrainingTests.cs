@@ -11,12 +11,7 @@ namespace ConceptErasure.Tests.Training;
 [Collection("global torch state")]
 public class DiffusionTrainingTests
 {
-    static EmojiTrainingSet Sprites()
-    {
-        var data = RealEmojiData.Value;
-        var concepts = data.Index.Select(EmojiSelection.Default).Take(16).ToList();
-        return EmojiTrainingSet.FromImages(data.Images(concepts, EmojiStyle.Default));
-    }
+    static EmojiTrainingSet Sprites() => RealEmojiData.Sprites(16);
 
     static Dictionary<string, float[]> Weights(string file)
     {
