@@ -37,7 +37,7 @@ internal static class EvaluateCommand
         var perPrompt = new Option<int>("--images-per-prompt") { Description = "seeds per prompt", DefaultValueFactory = _ => new QualityGateOptions().images_per_prompt };
         var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
         var guidance = new Option<double>("--guidance") { Description = "guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
-        var output = new Option<string?>("--out") { Description = "report JSON (default: <model>/quality.json)" };
+        var output = new Option<string?>("--out") { Description = "report JSON (default: <model>/quality.json; with --validation <model>/validation-g<guidance>.json)" };
         var gateThreads = TrainCommand.ThreadsOption();
         var validation = new Option<int>("--validation")
             { Description = "instead of the gate, score this many concepts outside every gate group, on other seeds (for choosing checkpoints and the guidance scale); 0 = the gate" };
@@ -52,17 +52,21 @@ internal static class EvaluateCommand
             };
             if (o.images_per_prompt < 2) throw new ArgumentException("--images-per-prompt must be ≥ 2");
             o.sampling.Validate();
+            // a report with the SHA-256 of the weights it measured, written atomically
+            void WriteReport(object report, string path)
+            {
+                var json = JsonSerializer.SerializeToNode(report, report.GetType(), FoundationConfig.Json)!.AsObject();
+                json["Weights"] = JsonSerializer.SerializeToNode(new { foundation = Fingerprint.Of(r.GetValue(model)!), judge = Fingerprint.Of(r.GetValue(judge)!) });
+                AtomicFile.WriteAllText(path, json.ToJsonString(FoundationConfig.Json) + "\n");
+                Console.WriteLine($"wrote {path}");
+            }
             if (r.GetValue(validation) is var nv and not 0)
             {
                 if (nv < 0) throw new ArgumentException("--validation must be ≥ 0");
                 using var vm = FoundationModel.Load(r.GetValue(model));
                 using var vj = ConceptJudge.Load(r.GetValue(judge));
                 var v = QualityGate.Validate(vm, vj, o, nv, Math.Min(nv, 20), Console.Out);
-                var vpath = r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, $"validation-g{o.sampling.guidance_scale}.json");
-                var vjson = JsonSerializer.SerializeToNode(v, FoundationConfig.Json)!.AsObject();
-                vjson["Weights"] = JsonSerializer.SerializeToNode(new { foundation = Fingerprint.Of(r.GetValue(model)!), judge = Fingerprint.Of(r.GetValue(judge)!) });
-                AtomicFile.WriteAllText(vpath, vjson.ToJsonString(FoundationConfig.Json) + "\n");
-                Console.WriteLine($"wrote {vpath}");
+                WriteReport(v, r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, $"validation-g{o.sampling.guidance_scale}.json"));
                 return;
             }
             using var m = FoundationModel.Load(r.GetValue(model));
@@ -80,11 +84,7 @@ internal static class EvaluateCommand
             Console.WriteLine($"style of real sprites {ce.RealStyle:P1}, through the autoencoder {ce.ReconstructedStyle:P1}");
             Console.WriteLine($"style accuracy {report.StyleAccuracy:P1} ({report.StyleImages} images); CLIP score generated {report.ClipScoreGenerated:F2} vs real {report.ClipScoreReal:F2}; " +
                               $"Fréchet distance {report.FrechetDistance:F2} (real-vs-real {report.FrechetDistanceRealSplit:F2}); {report.Seconds:F0}s");
-            var path = r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, "quality.json");
-            var json = JsonSerializer.SerializeToNode(report, FoundationConfig.Json)!.AsObject();
-            json["Weights"] = JsonSerializer.SerializeToNode(new { foundation = Fingerprint.Of(r.GetValue(model)!), judge = Fingerprint.Of(r.GetValue(judge)!) });
-            AtomicFile.WriteAllText(path, json.ToJsonString(FoundationConfig.Json) + "\n");
-            Console.WriteLine($"wrote {path}");
+            WriteReport(report, r.GetValue(output) ?? Path.Combine(r.GetValue(model)!, "quality.json"));
         }));
         evaluate.Subcommands.Add(foundation);
 

@@ -50,8 +50,7 @@ public static class QualityGate
         var emojinette = ConceptSets.Load(ConceptSets.Emojinette).ConceptNames;
         var spectrum = ConceptSets.Load(ConceptSets.Spectrum).ConceptNames;
         var all = judge.config.concepts;
-        var rng = new Random((int)o.seed);
-        var random = all.OrderBy(_ => rng.Next()).Take(o.random_concepts).ToList();
+        var random = RandomConcepts(judge, o);
         var groups = new List<GroupScore>();
         using var conceptText = ConceptTextEmbeddings(clip, model.Prompts.Tokenizer, all, o);
         var genFeatures = new List<float>();
@@ -143,11 +142,17 @@ public static class QualityGate
         return (ok, n);
     }
 
+    /// <summary>The gate's random group: random_concepts of the judge's concepts in the order drawn from the seed.</summary>
+    static List<string> RandomConcepts(ConceptJudge judge, QualityGateOptions o)
+    {
+        var rng = new Random((int)o.seed);
+        return judge.config.concepts.OrderBy(_ => rng.Next()).Take(o.random_concepts).ToList();
+    }
+
     /// <summary>The gate's own concepts: Emojinette, the spectrum list and the random sample drawn from its seed.</summary>
     public static HashSet<string> GateConcepts(ConceptJudge judge, QualityGateOptions o)
     {
-        var rng = new Random((int)o.seed);
-        var set = judge.config.concepts.OrderBy(_ => rng.Next()).Take(o.random_concepts).ToHashSet();
+        var set = RandomConcepts(judge, o).ToHashSet();
         set.UnionWith(ConceptSets.Load(ConceptSets.Emojinette).ConceptNames);
         set.UnionWith(ConceptSets.Load(ConceptSets.Spectrum).ConceptNames);
         return set;
