@@ -87,7 +87,8 @@ internal static class TrainCommand
         var unetInit = new Option<string?>("--init") { Description = "continue from this foundation model folder (e.g. data/models/foundation): its UNet, autoencoder and text encoder; the optimiser starts fresh" };
         var unetLr = new Option<double>("--lr") { Description = "peak learning rate (0 = the recipe's default)" };
         var unetWarmup = new Option<long>("--warmup") { Description = "warm-up steps (default: the recipe's)", DefaultValueFactory = _ => -1 };
-        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetLr, unetWarmup, Resume, Steps, Batch, Seed, Threads };
+        var unetStyle = new Option<double>("--style-captions") { Description = "share of kept captions that name the style, in [0, 1] (default: the recipe's 0.5)", DefaultValueFactory = _ => -1 };
+        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetLr, unetWarmup, unetStyle, Resume, Steps, Batch, Seed, Threads };
         unet.SetAction(r => Guard(() =>
         {
             Setup(r);
@@ -97,6 +98,7 @@ internal static class TrainCommand
             var c = new DiffusionTrainingConfig { seed = r.GetValue(Seed), init = init };
             if (r.GetValue(unetLr) is var lr and not 0) c = lr > 0 ? c with { lr = lr } : throw new ArgumentException("--lr must be positive");
             if (r.GetValue(unetWarmup) is var w and not -1) c = w >= 0 ? c with { warmup = w } : throw new ArgumentException("--warmup must be ≥ 0");
+            if (r.GetValue(unetStyle) is var sf and not -1) c = sf is >= 0 and <= 1 ? c with { style_captions = sf } : throw new ArgumentException("--style-captions must lie in [0, 1]");
             c = c with { loop = Loop(c.loop, r) };
             using var model = init is null ? Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig()) : FoundationModel.Load(init);
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);

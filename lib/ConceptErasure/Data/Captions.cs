@@ -52,6 +52,22 @@ public static class Captions
     public static string ForSample(EmojiSample sample, int variant)
         => Render(Templates[(int)((uint)variant % (uint)Templates.Count)], sample.Concept.Name, sample.Style);
 
+    /// <summary>The template index of a training caption from one uniform draw u ∈ [0, 1): a style-naming template
+    /// with probability <paramref name="styleFraction"/>, a style-free one otherwise, uniformly within each kind.
+    /// styleFraction = 0.5 is the uniform pick over all four templates, index ⌊4u⌋, exactly (earlier runs resume
+    /// bit-identically).</summary>
+    public static int TemplateIndex(double u, double styleFraction = 0.5)
+    {
+        if (!(u >= 0 && u < 1)) throw new ArgumentOutOfRangeException(nameof(u), u, "u must lie in [0, 1)");
+        if (!(styleFraction >= 0 && styleFraction <= 1)) throw new ArgumentOutOfRangeException(nameof(styleFraction), styleFraction, "the style fraction must lie in [0, 1]");
+        var free = Templates.Select((t, i) => (t, i)).Where(x => !x.t.UsesStyle).Select(x => x.i).ToArray();
+        var styled = Templates.Select((t, i) => (t, i)).Where(x => x.t.UsesStyle).Select(x => x.i).ToArray();
+        var cut = 1 - styleFraction;
+        return u < cut
+            ? free[Math.Min(free.Length - 1, (int)(u / cut * free.Length))]
+            : styled[Math.Min(styled.Length - 1, (int)((u - cut) / styleFraction * styled.Length))];
+    }
+
     /// <summary>The fixed words the templates add around concept and style names.</summary>
     public static IReadOnlyList<string> TemplateWords { get; } =
         Templates.SelectMany(t => WordTokenizer.Split(t.Pattern.Replace("{a}", "a an").Replace("{concept}", " ").Replace("{style}", " ")))

@@ -25,6 +25,7 @@ public sealed record DiffusionTrainingConfig
     public double weight_decay { get; init; } = 0.01;
     public double ema_decay { get; init; } = 0.999;
     public double caption_dropout { get; init; } = 0.1;  // p_uncond
+    public double style_captions { get; init; } = 0.5;   // share of kept captions that name the style (0.5 = all four templates alike)
     public ulong seed { get; init; } = 0;
     public string? init { get; init; } = null;          // continue from this foundation model folder's unet.safetensors (none: fresh init)
 }
@@ -83,7 +84,7 @@ public static class DiffusionTraining
                 using var u = torch.rand([B, 2], g);
                 var uv = u.ToDoubleArray();
                 var captions = idx.Select((i, k) => uv[2 * k] < c.caption_dropout ? Captions.Unconditional
-                    : Captions.ForSample(data.Samples[(int)i], (int)(uv[2 * k + 1] * Captions.Templates.Count))).ToList();
+                    : Captions.ForSample(data.Samples[(int)i], Captions.TemplateIndex(uv[2 * k + 1], c.style_captions))).ToList();
 
                 // 1. z₀ ~ q(z|x), scaled: μ·s + σ·s·ξ
                 using var idxT = torch.tensor(idx);

@@ -30,6 +30,31 @@ public class CaptionTests
         Assert.Equal(Captions.ForSample(sample, 3), Captions.ForSample(sample, 3999));
         Assert.Equal(["\u002c", "a", "an", "emoji", "in", "of", "style"], Captions.TemplateWords);
     }
+
+    [Fact]
+    public void Template_choice_at_half_style_is_the_old_uniform_pick_and_follows_the_fraction()
+    {
+        // 0.5 must reproduce ⌊4u⌋ exactly for every float32 draw (earlier runs resume bit-identically).
+        var rng = new Random(7);
+        float[] edges = [0f, 0.25f, 0.5f, 0.75f, MathF.BitDecrement(0.25f), MathF.BitDecrement(0.5f), MathF.BitDecrement(0.75f), MathF.BitDecrement(1f)];
+        foreach (var u in edges.Concat(Enumerable.Range(0, 20000).Select(_ => (float)rng.NextDouble())))
+            Assert.Equal((int)((double)u * 4), Captions.TemplateIndex(u, 0.5));
+
+        // Other fractions: on a fine uniform grid the share of style-naming templates is the fraction (to one grid
+        // cell), and each kind's templates are used equally often.
+        const int n = 10000;
+        foreach (var f in new[] { 0.0, 0.25, 0.75, 0.9, 1.0 })
+        {
+            var counts = new int[Captions.Templates.Count];
+            for (var i = 0; i < n; i++) counts[Captions.TemplateIndex((i + 0.5) / n, f)]++;
+            var styled = Enumerable.Range(0, counts.Length).Where(i => Captions.Templates[i].UsesStyle).Sum(i => counts[i]);
+            Assert.InRange(styled / (double)n, f - 1.0 / n, f + 1.0 / n);
+            Assert.InRange(Math.Abs(counts[2] - counts[3]), 0, 1);
+            Assert.InRange(Math.Abs(counts[0] - counts[1]), 0, 1);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Captions.TemplateIndex(1.0, 0.5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Captions.TemplateIndex(0.3, 1.5));
+    }
 }
 
 public class TokenizerTests

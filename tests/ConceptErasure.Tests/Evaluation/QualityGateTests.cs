@@ -20,7 +20,7 @@ public class QualityGateTests
 
         var validation = QualityGate.ValidationConcepts(judge, o, 60);
         Assert.Equal(60, validation.Distinct().Count());
-        Assert.Empty(validation.Where(gate.Contains));
+        Assert.DoesNotContain(validation, gate.Contains);
         Assert.Equal(validation, QualityGate.ValidationConcepts(judge, o, 60));
         Assert.Throws<ArgumentException>(() => QualityGate.ValidationConcepts(judge, o, judge.config.concepts.Length));
     }
