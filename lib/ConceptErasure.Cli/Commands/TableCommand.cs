@@ -1,7 +1,8 @@
 // `workbook table`: the paper's Table 1 on the shipped model — every method variant × split × seed of a concept
 // set with splits (default Emojinette), one shared evaluator, then a Markdown summary with mean ± std and 95 %
 // bootstrap intervals. Resumable: finished rows in <out>/runs.csv are kept, so re-running the same command goes on
-// where a stopped one ended. The exact command line is written to <out>/COMMAND.
+// where a stopped one ended — unless those rows were made with other weights, evaluation or shared configuration
+// (<out>/config.json), which is refused rather than mixed. The exact command line is written to <out>/COMMAND.
 using System.CommandLine;
 using ConceptErasure.Data;
 using ConceptErasure.Erasure;
@@ -63,16 +64,18 @@ internal static class TableCommand
             if (eval.images_per_concept < 1) throw new ArgumentException("--eval-images must be ≥ 1");
 
             var dir = r.GetValue(output)!;
-            Directory.CreateDirectory(dir);
-            AtomicFile.WriteAllText(Path.Combine(dir, "COMMAND"), "./workbook table " + string.Join(" ", Environment.GetCommandLineArgs().Skip(2).Select(a => a.Contains(' ') ? $"\"{a}\"" : a)) + "\n");
-            AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), System.Text.Json.JsonSerializer.Serialize(new
+            var configJson = System.Text.Json.JsonSerializer.Serialize(new
             {
                 common = common with { vocabulary = null },
                 vocabulary_words = common.vocabulary!.Count,
                 variants = chosen.Select(c => new { c.name, c.config.method, c.config.preserve, lambda = c.config.EffectiveLambda }),
                 seeds = n, eval, threads = torch.get_num_threads(),
                 weights = new { foundation = Fingerprint.Of(FoundationModel.DefaultPath), judge = Fingerprint.Of(ConceptJudge.DefaultPath) },
-            }, ErasureConfig.Json) + "\n");
+            }, ErasureConfig.Json) + "\n";
+            ErasureTable.CheckResumable(dir, configJson);
+            Directory.CreateDirectory(dir);
+            AtomicFile.WriteAllText(Path.Combine(dir, "COMMAND"), "./workbook table " + string.Join(" ", Environment.GetCommandLineArgs().Skip(2).Select(a => a.Contains(' ') ? $"\"{a}\"" : a)) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), configJson);
 
             var cancel = TrainCommand.Cancel();
             using var judge = ConceptJudge.Load();

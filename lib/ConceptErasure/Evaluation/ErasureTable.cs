@@ -36,7 +36,26 @@ public static class ErasureTable
         ("AP-PGD", common with { method = ErasureConfig.Methods.AdversarialPgd }),
     ];
 
-    static readonly string Header = "variant,split,seed,esr1,esr5,psr1,psr5,iterations,train_seconds,eval_seconds,peak_rss_mib,status";
+    /// <summary>The header line of runs.csv.</summary>
+    public static readonly string Header = "variant,split,seed,esr1,esr5,psr1,psr5,iterations,train_seconds,eval_seconds,peak_rss_mib,status";
+
+    /// <summary>The parts of a table folder's config.json that its rows depend on: resuming under different ones
+    /// would mix results of two setups in one table. Seeds, variants and threads may change (more seeds or variants
+    /// extend a table).</summary>
+    public static readonly string[] ResumeKeys = ["common", "eval", "weights"];
+
+    /// <summary>Refuses to resume a folder whose finished rows were made under a different configuration, evaluation
+    /// or weights than <paramref name="configJson"/> (the config.json about to be written). A folder without rows or
+    /// without config.json is fine.</summary>
+    public static void CheckResumable(string outDir, string configJson)
+    {
+        var previous = Path.Combine(outDir, "config.json");
+        if (!File.Exists(Path.Combine(outDir, "runs.csv")) || !File.Exists(previous)) return;
+        var (old, now) = (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(previous)), System.Text.Json.Nodes.JsonNode.Parse(configJson));
+        foreach (var key in ResumeKeys)
+            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(old?[key], now?[key]))
+                throw new ArgumentException($"--out {outDir} holds rows made with a different '{key}' (see its config.json); resuming would mix two setups in one table: choose a new --out or delete that folder");
+    }
 
     /// <summary>Runs every missing (variant, split, seed) and returns all rows of the folder's runs.csv.</summary>
     public static IReadOnlyList<ErasureTableRow> Run(FoundationModel model, ConceptJudge judge, ConceptSet set,

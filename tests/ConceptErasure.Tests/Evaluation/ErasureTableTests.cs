@@ -36,6 +36,26 @@ public class ErasureTableTests
     }
 
     [Fact]
+    public void ResumingIsRefusedWhenTheRowsWereMadeWithOtherWeightsOrConfig()
+    {
+        var dir = Directory.CreateTempSubdirectory("table").FullName;
+        try
+        {
+            static string Config(string unet, int steps, int seeds, int threads) =>
+                $$"""{ "common": { "iterations": 100 }, "eval": { "steps": {{steps}} }, "seeds": {{seeds}}, "threads": {{threads}}, "weights": { "foundation": { "unet.safetensors": "{{unet}}" } } }""";
+            File.WriteAllText(Path.Combine(dir, "config.json"), Config("aaaa", 25, 3, 1));
+            ErasureTable.CheckResumable(dir, Config("bbbb", 25, 3, 1));          // no rows yet: nothing to mix
+            File.WriteAllText(Path.Combine(dir, "runs.csv"), ErasureTable.Header + "\n");
+            ErasureTable.CheckResumable(dir, Config("aaaa", 25, 5, 2));          // more seeds, other threads: fine
+            var e = Assert.Throws<ArgumentException>(() => ErasureTable.CheckResumable(dir, Config("bbbb", 25, 3, 1)));
+            Assert.Contains("'weights'", e.Message);
+            e = Assert.Throws<ArgumentException>(() => ErasureTable.CheckResumable(dir, Config("aaaa", 50, 3, 1)));
+            Assert.Contains("'eval'", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void RowsRoundTripThroughTheCsv()
     {
         var dir = Directory.CreateTempSubdirectory("table").FullName;
