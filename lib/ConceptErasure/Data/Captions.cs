@@ -60,13 +60,15 @@ public static class Captions
     {
         if (!(u >= 0 && u < 1)) throw new ArgumentOutOfRangeException(nameof(u), u, "u must lie in [0, 1)");
         if (!(styleFraction >= 0 && styleFraction <= 1)) throw new ArgumentOutOfRangeException(nameof(styleFraction), styleFraction, "the style fraction must lie in [0, 1]");
-        var free = Templates.Select((t, i) => (t, i)).Where(x => !x.t.UsesStyle).Select(x => x.i).ToArray();
-        var styled = Templates.Select((t, i) => (t, i)).Where(x => x.t.UsesStyle).Select(x => x.i).ToArray();
         var cut = 1 - styleFraction;
         return u < cut
-            ? free[Math.Min(free.Length - 1, (int)(u / cut * free.Length))]
-            : styled[Math.Min(styled.Length - 1, (int)((u - cut) / styleFraction * styled.Length))];
+            ? StyleFree[Math.Min(StyleFree.Length - 1, (int)(u / cut * StyleFree.Length))]
+            : Styled[Math.Min(Styled.Length - 1, (int)((u - cut) / styleFraction * Styled.Length))];
     }
+
+    // The template indices of each kind, in template order (TemplateIndex runs for every training caption).
+    static readonly int[] StyleFree = Enumerable.Range(0, Templates.Count).Where(i => !Templates[i].UsesStyle).ToArray();
+    static readonly int[] Styled = Enumerable.Range(0, Templates.Count).Where(i => Templates[i].UsesStyle).ToArray();
 
     /// <summary>The fixed words the templates add around concept and style names.</summary>
     public static IReadOnlyList<string> TemplateWords { get; } =
