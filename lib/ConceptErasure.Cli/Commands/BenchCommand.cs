@@ -1,14 +1,17 @@
-// `workbook bench torch`: the bridge's performance table — per-op dispatch overhead, a conv + group-norm +
+// `workbook bench torch`: the tensor engine's performance table — per-op dispatch overhead, a conv + group-norm +
 // attention block forward+backward, and sgemm throughput (which shows whether OpenBLAS/oneDNN are in use).
 // Numbers are medians over repeated runs; nothing here is a pass/fail test, the table is for people to read.
 // `workbook bench sampling` times the issue's sampling unit — 16 images, 50 DDIM steps with classifier-free
 // guidance, shipped model — per thread count, with the share spent in the UNet.
 // `workbook bench unet-reference` writes the shipped UNet's output on fixed inputs for the PyTorch reference
 // (tests/reference/unet_reference.py parity) and times the same training step that script's `bench` times.
+using ConceptErasure.Data;
 using System.CommandLine;
 using System.Diagnostics;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Cli.Commands;
 
@@ -18,7 +21,7 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks that print tables (not tests).");
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var torchCmd = new Command("torch", "Bridge dispatch overhead, a conv+norm+attention block step, and sgemm GFLOP/s.");
+        var torchCmd = new Command("torch", "Per-op dispatch time, a conv+norm+attention block step, and sgemm GFLOP/s.");
         torchCmd.Options.Add(threads);
         torchCmd.SetAction(r => { TorchBench(r.GetValue(threads)); return 0; });
         bench.Subcommands.Add(torchCmd);
@@ -53,10 +56,10 @@ internal static class BenchCommand
     static void TorchBench(int threads)
     {
         torch.set_num_threads(threads);
-        Console.WriteLine($"libtorch {torch.version}, {torch.get_num_threads()} threads, .NET {Environment.Version}");
+        Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} threads, .NET {Environment.Version}");
         Console.WriteLine();
 
-        // 1. dispatch: `a + b` on 1-element tensors, C# → bridge → libtorch, result freed each time
+        // 1. dispatch: `a + b` on 1-element tensors, C# → TorchSharp → libtorch, result freed each time
         using var a = torch.ones(1);
         using var b = torch.ones(1);
         const int n = 20000;
@@ -72,13 +75,11 @@ internal static class BenchCommand
         for (var rep = 0; rep < 15; rep++)
         {
             var sw = Stopwatch.StartNew();
-            using (torch.NewDisposeScope())
+            using (NewDisposeScope())
                 for (var i = 0; i < n; i++) _ = a + b;
             scoped.Add(sw.Elapsed.TotalMicroseconds / n);
         }
-        var native = Median(Enumerable.Range(0, 15).Select(_ => Native.ct_bench_native_add(n) / 1000.0));
         var csharp = Median(perOp);
-        var overhead = csharp - native;
 
         // 2. a conv + group-norm + attention block, forward + backward, batch 32 at 32×32
         torch.manual_seed(0);
@@ -88,19 +89,19 @@ internal static class BenchCommand
         var stepMs = new List<double>();
         for (var rep = 0; rep < 8; rep++)
         {
-            var before = Tensor.CreatedCount;
+            var before = Modules.CreatedTensors;
             var sw = Stopwatch.StartNew();
-            using (torch.NewDisposeScope())
+            using (NewDisposeScope())
             {
                 block.forward(x).square().mean().backward();
             }
             stepMs.Add(sw.Elapsed.TotalMilliseconds);
-            opsPerStep = Tensor.CreatedCount - before;
-            foreach (var p in block.parameters_()) p.zero_grad();
+            opsPerStep = Modules.CreatedTensors - before;
+            block.zero_grad();
         }
         var blockMs = Median(stepMs.Skip(2));
         var flops = 3 * block.ForwardFlops(32);   // backward ≈ 2 × forward
-        var bridgeShare = opsPerStep * overhead / 1000.0 / blockMs;
+        var dispatchShare = opsPerStep * csharp / 1000.0 / blockMs;
 
         // 3. sgemm 1024³
         using var m1 = torch.randn(1024, 1024);
@@ -117,11 +118,9 @@ internal static class BenchCommand
         Console.WriteLine("|---|---|---|");
         Console.WriteLine($"| op dispatch, C# `a + b` on 1-element tensors (median) | {csharp:F2} µs/op | ≤ 2 µs |");
         Console.WriteLine($"| same, results freed by a DisposeScope | {Median(scoped):F2} µs/op | |");
-        Console.WriteLine($"| same op inside C++ (libtorch's own floor) | {native:F2} µs/op | |");
-        Console.WriteLine($"| bridge overhead per op (C# − C++) | {overhead:F2} µs/op | |");
         Console.WriteLine($"| block fwd+bwd, batch 32, 32×32 (conv, GN, attention) | {blockMs:F1} ms, {flops / blockMs / 1e6:F1} GFLOP/s | |");
-        Console.WriteLine($"| bridge calls per block step | {opsPerStep} | |");
-        Console.WriteLine($"| bridge overhead share of step (calls × overhead ÷ step) | {bridgeShare:P2} | ≤ 5% |");
+        Console.WriteLine($"| tensors created per block step | {opsPerStep} | |");
+        Console.WriteLine($"| dispatch share of step (tensors × per-op time ÷ step) | {dispatchShare:P2} | ≤ 5% |");
         Console.WriteLine($"| sgemm 1024³ (median of 10) | {2.0 * 1024 * 1024 * 1024 / gemm / 1e9:F1} GFLOP/s | OpenBLAS-class (reference BLAS ≈ 15× slower) |");
     }
 
@@ -131,7 +130,7 @@ internal static class BenchCommand
         for (var i = 0; i < reps + 1; i++)
         {
             var sw = Stopwatch.StartNew();
-            using (torch.NewDisposeScope()) loss().backward();
+            using (NewDisposeScope()) loss().backward();
             ms.Add(sw.Elapsed.TotalMilliseconds);
         }
         return Median(ms.Skip(1));
@@ -141,21 +140,21 @@ internal static class BenchCommand
     {
         torch.set_num_threads(threads);
         torch.manual_seed(0);
-        Console.WriteLine($"libtorch {torch.version}, {torch.get_num_threads()} threads");
+        Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} threads");
         Console.WriteLine("| part | parameters | batch | fwd+bwd ms | images/s |");
         Console.WriteLine("|---|---|---|---|---|");
         const int B = 32;
         using (var vae = new ConceptErasure.Models.AutoencoderKL(new ConceptErasure.Models.AutoencoderConfig()))
         {
             using var x = torch.randn(B, 3, 32, 32);
-            var ms = TimeStep(() => { using var q = vae.encode(x); return F.mse_loss(vae.decode(q.mean), x); });
-            Console.WriteLine($"| autoencoder | {vae.parameter_count():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
+            var ms = TimeStep(() => { using var q = vae.encode(x); return nn.functional.mse_loss(vae.decode(q.mean), x); });
+            Console.WriteLine($"| autoencoder | {vae.ParameterCount():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
         }
         using (var clip = new ConceptErasure.Models.ClipModel(new ConceptErasure.Models.ClipConfig()))
         {
             using var x = torch.randn(B, 3, 32, 32);
             var ms = TimeStep(() => clip.EmbedImage(x).sum());
-            Console.WriteLine($"| clip image tower | {clip.vision.parameter_count():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
+            Console.WriteLine($"| clip image tower | {clip.vision.ParameterCount():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
         }
         using (var unet = new ConceptErasure.Models.UNet2DConditionModel(new ConceptErasure.Models.UNetConfig()))
         {
@@ -163,7 +162,7 @@ internal static class BenchCommand
             using var t = torch.randint(0, 1000, [B]);
             using var c = torch.randn(B, 16, 128);
             var ms = TimeStep(() => unet.forward(z, t, c).square().mean());
-            Console.WriteLine($"| unet | {unet.parameter_count():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
+            Console.WriteLine($"| unet | {unet.ParameterCount():N0} | {B} | {ms:F0} | {B * 1000 / ms:F1} |");
             using var z1 = torch.randn(1, 4, 8, 8);
             using var t1 = torch.randint(0, 1000, [1]);
             using var c1 = torch.randn(1, 16, 128);
@@ -183,7 +182,7 @@ internal static class BenchCommand
         var pipe = new ConceptErasure.Pipelines.StableDiffusionPipeline(model);
         var o = new ConceptErasure.Pipelines.SamplingOptions { steps = steps };
         var prompts = Enumerable.Range(0, images).Select(i => i % 2 == 0 ? "an emoji of a delivery truck" : "dog, twitter style").ToList();
-        Console.WriteLine($"libtorch {torch.version}; {images} images, {steps} DDIM steps, guidance {o.guidance_scale} (UNet batch {2 * images}); median of {reps} after a warm-up");
+        Console.WriteLine($"libtorch {torch.__version__}; {images} images, {steps} DDIM steps, guidance {o.guidance_scale} (UNet batch {2 * images}); median of {reps} after a warm-up");
         Console.WriteLine();
         Console.WriteLine("| threads | seconds per batch | images/s | text / denoise / decode s | UNet forward (batch " + 2 * images + ") ms | forwards ÷ batch time | target |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -194,8 +193,8 @@ internal static class BenchCommand
             var phases = new List<(double text, double denoise, double decode)>();
             for (var rep = 0; rep <= reps; rep++)
             {
-                using var g = new Generator(0);
-                using var scope = torch.NewDisposeScope();
+                using var g = Rng.Create(0);
+                using var scope = NewDisposeScope();
                 var sw = Stopwatch.StartNew();
                 // the stages of StableDiffusionPipeline.Generate, timed one by one
                 var cond = model.Prompts.Encode(prompts);
@@ -209,8 +208,8 @@ internal static class BenchCommand
                 if (rep > 0) { seconds.Add(total); phases.Add((text, denoise, total - text - denoise)); }
             }
             var forward = new List<double>();
-            using (torch.no_grad())
-            using (var scope = torch.NewDisposeScope())
+            using (no_grad())
+            using (var scope = NewDisposeScope())
             {
                 var z = torch.randn(2 * images, model.Unet.config.in_channels, model.Unet.config.sample_size, model.Unet.config.sample_size);
                 var t = torch.full([2 * images], 500, ScalarType.Int64);
@@ -243,10 +242,10 @@ internal static class BenchCommand
         var u = model.Config.unet;
         if (outPath is not null)
         {
-            using var scope = torch.NewDisposeScope();
-            using var _ = torch.no_grad();
-            using var g = new Generator(1234);
-            var sample = torch.randn([4, u.in_channels, u.sample_size, u.sample_size], g);
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var g = Rng.Create(1234);
+            var sample = Rng.randn([4, u.in_channels, u.sample_size, u.sample_size], g);
             var timestep = torch.tensor(new long[] { 10, 250, 500, 999 });
             var context = model.Prompts.Encode(["", "an emoji", "an emoji of a cat", "apple, flat style"]);
             unet.eval();
@@ -256,14 +255,14 @@ internal static class BenchCommand
                 ["sample"] = sample, ["timestep"] = timestep, ["encoder_hidden_states"] = context, ["output"] = output,
             }, outPath);
             Console.WriteLine($"wrote {outPath}: sample [{string.Join(", ", sample.shape)}], encoder_hidden_states [{string.Join(", ", context.shape)}], " +
-                              $"|output| max {output.abs().max().item():F4}");
+                              $"|output| max {output.abs().max().ToDouble():F4}");
         }
         if (steps > 0)
         {
             torch.manual_seed(0);
             unet.train();
             long S = model.Config.text_encoder.max_position_embeddings, hw = u.sample_size;
-            using var opt = new ConceptErasure.Torch.optim.AdamW(unet.parameters_(), 5e-4, weight_decay: 0.01);
+            using var opt = optim.AdamW(unet.parameters(), 5e-4, weight_decay: 0.01);
             using var z = torch.randn(batch, u.in_channels, hw, hw);
             using var t = torch.randint(0, 1000, [batch]);
             using var c = torch.randn(batch, S, u.cross_attention_dim);
@@ -287,18 +286,18 @@ internal static class BenchCommand
             }
             var (msTrain, cpuTrain) = Timed(() =>
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 opt.zero_grad();
-                F.mse_loss(unet.forward(z, t, c), target).backward();
+                nn.functional.mse_loss(unet.forward(z, t, c), target).backward();
                 opt.step();
             });
             var (msOne, cpuOne) = Timed(() =>
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 opt.zero_grad();
                 unet.forward(z1, t1, c1).square().mean().backward();
             });
-            Console.WriteLine($"C# (libtorch {torch.version}), {torch.get_num_threads()} threads, {unet.parameter_count():N0} parameters, " +
+            Console.WriteLine($"C# (libtorch {torch.__version__}), {torch.get_num_threads()} threads, {unet.ParameterCount():N0} parameters, " +
                               $"latents {u.in_channels}x{hw}x{hw}, context {S}x{u.cross_attention_dim}; median of {steps} after 3 warm-ups");
             Console.WriteLine("| step | batch | ms/step | CPU ms/step | images/s |");
             Console.WriteLine("|---|---|---|---|---|");
@@ -309,18 +308,19 @@ internal static class BenchCommand
     }
 
     /// <summary>conv3×3 → GN → SiLU → conv3×3/2 → GN → SiLU → self-attention over 16×16 tokens → residual.</summary>
-    sealed class BenchBlock : Module<Tensor, Tensor>
+    sealed class BenchBlock : nn.Module<Tensor, Tensor>
     {
         readonly Conv2d conv1, conv2;
         readonly GroupNorm norm1, norm2;
-        readonly Attention attn;
-        public BenchBlock()
+        readonly ConceptErasure.Models.Attention attn;
+        public BenchBlock() : base(nameof(BenchBlock))
         {
-            conv1 = register_module("conv1", new Conv2d(3, 64, 3, padding: 1));
-            norm1 = register_module("norm1", new GroupNorm(32, 64));
-            conv2 = register_module("conv2", new Conv2d(64, 64, 3, stride: 2, padding: 1));
-            norm2 = register_module("norm2", new GroupNorm(32, 64));
-            attn = register_module("attn", new Attention(64, heads: 4, dim_head: 16));
+            conv1 = nn.Conv2d(3, 64, 3, padding: 1);
+            norm1 = Layers.GroupNorm(32, 64);
+            conv2 = nn.Conv2d(64, 64, 3, stride: 2, padding: 1);
+            norm2 = Layers.GroupNorm(32, 64);
+            attn = new ConceptErasure.Models.Attention(64, heads: 4, dim_head: 16);
+            RegisterComponents();
         }
         public override Tensor forward(Tensor x)
         {
@@ -335,6 +335,5 @@ internal static class BenchCommand
             double proj = 2.0 * 256 * 64 * 64 * 4, scores = 2.0 * 2 * 256 * 256 * 64;
             return batch * (conv1F + conv2F + proj + scores);
         }
-        protected override Module CloneModule() => new BenchBlock();
     }
 }

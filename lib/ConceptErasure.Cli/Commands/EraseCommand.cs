@@ -15,7 +15,10 @@ using ConceptErasure.Erasure;
 using ConceptErasure.Evaluation;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Cli.Commands;
 
@@ -144,7 +147,7 @@ internal static class EraseCommand
             var i = 0;
             foreach (var c in concepts)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 var prompt = o.template.Replace("{a}", Captions.Article(c)).Replace("{concept}", c);
                 rows.Add(GenerateCommand.ToImages(QualityGate.Generate(pipe, unet, prompt, 4, o.sampling, o.seed + 1000UL * (ulong)i++)));
             }

@@ -8,7 +8,10 @@ using ConceptErasure.Data;
 using ConceptErasure.Evaluation;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Cli.Commands;
 
@@ -21,10 +24,10 @@ internal static class EvaluateCommand
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "clip.json")))!;
         var config = json["config"].Deserialize<ClipConfig>(FoundationConfig.Json)!;
         ClipModel clip;
-        using (Torch.nn.init.no_init()) clip = new ClipModel(config);
+        clip = new ClipModel(config);
         Serialization.LoadModule(clip, Path.Combine(folder, "clip.safetensors"));
         clip.eval();
-        clip.requires_grad_(false);
+        clip.Freeze();
         return clip;
     }
 

@@ -4,7 +4,10 @@ using System.CommandLine;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Cli.Commands;
 
@@ -38,10 +41,10 @@ internal static class GenerateCommand
             var rows = new List<IReadOnlyList<RgbaImage?>>();
             foreach (var p in ps)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 var noise = Enumerable.Range(0, n).Select(k =>
                 {
-                    using var g = new Generator(r.GetValue(seed) + (ulong)k);
+                    using var g = Rng.Create(r.GetValue(seed) + (ulong)k);
                     return pipe.InitialNoise(1, g);
                 }).ToList();
                 var cond = m.Prompts.Encode(Enumerable.Repeat(p, n).ToList());
@@ -61,7 +64,7 @@ internal static class GenerateCommand
     internal static IReadOnlyList<RgbaImage?> ToImages(Tensor images)
     {
         var size = (int)images.size(-1);
-        var pixels = images.contiguous().ToFloatArray();
+        var pixels = images.contiguous().data<float>().ToArray();
         var per = 3 * size * size;
         return Enumerable.Range(0, (int)images.size(0)).Select(i => (RgbaImage?)EmojiImageSet.ChwToRgba(pixels.AsSpan(i * per, per), size)).ToList();
     }

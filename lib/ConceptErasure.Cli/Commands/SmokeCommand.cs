@@ -2,9 +2,10 @@
 // whole stack (bridge, autograd, modules, optimiser, dispose scopes) works on this machine, in seconds.
 using System.CommandLine;
 using System.Diagnostics;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Cli.Commands;
 
@@ -28,28 +29,28 @@ internal static class SmokeCommand
 
     static int Run(int steps, ulong seed)
     {
-        torch.manual_seed(seed);
-        using var g = new Generator(seed);
-        using var net = new Sequential(new Conv2d(1, 8, 3, padding: 1), new SiLU(), new Conv2d(8, 8, 3, stride: 2, padding: 1),
-            new SiLU(), new Conv2d(8, 2, 4, stride: 4));
-        using var opt = new Adam(net.parameters_(), lr: 3e-3);
-        Console.WriteLine($"libtorch {torch.version}, {torch.get_num_threads()} threads; {net.parameter_count()} parameters");
+        torch.manual_seed((long)seed);
+        using var g = Rng.Create(seed);
+        using var net = nn.Sequential(nn.Conv2d(1, 8, 3, padding: 1), nn.SiLU(), nn.Conv2d(8, 8, 3, stride: 2, padding: 1),
+            nn.SiLU(), nn.Conv2d(8, 2, 4, stride: 4));
+        using var opt = optim.Adam(net.parameters(), lr: 3e-3);
+        Console.WriteLine($"libtorch {torch.__version__}, {torch.get_num_threads()} threads; {net.ParameterCount()} parameters");
         var sw = Stopwatch.StartNew();
         double smoothed = Math.Log(2);
         for (var step = 1; step <= steps; step++)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             // class 0: a bright row, class 1: a bright column, at a random position, in Gaussian noise
-            var labels = torch.randint(0, 2, [32], g);
-            var pos = torch.randint(0, 8, [32], g);
-            var rows = F.one_hot(pos, 8).@float().unsqueeze(2).expand(32, 8, 8);
+            var labels = Rng.randint(0, 2, [32], g);
+            var pos = Rng.randint(0, 8, [32], g);
+            var rows = nn.functional.one_hot(pos, 8).@float().unsqueeze(2).expand(32, 8, 8);
             var bars = torch.where(labels.eq(0).reshape(32, 1, 1), rows, rows.transpose(1, 2));
-            var x = (bars + torch.randn([32, 8, 8], g) * 0.3).unsqueeze(1);
+            var x = (bars + Rng.randn([32, 8, 8], g) * 0.3).unsqueeze(1);
             opt.zero_grad();
-            var loss = F.cross_entropy(net.forward(x).flatten(1), labels);
+            var loss = nn.functional.cross_entropy(net.forward(x).flatten(1), labels);
             loss.backward();
             opt.step();
-            smoothed = 0.9 * smoothed + 0.1 * loss.item();
+            smoothed = 0.9 * smoothed + 0.1 * loss.ToDouble();
             if (step % Math.Max(1, steps / 10) == 0 || step == steps)
                 Console.WriteLine($"step {step,5}  loss {smoothed:F4}  {sw.Elapsed.TotalSeconds:F1}s");
         }

@@ -9,7 +9,10 @@ using ConceptErasure.Erasure;
 using ConceptErasure.Evaluation;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Cli.Commands;
 

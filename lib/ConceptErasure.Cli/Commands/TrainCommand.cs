@@ -7,7 +7,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using ConceptErasure.Training;
 
 namespace ConceptErasure.Cli.Commands;
@@ -153,7 +156,7 @@ internal static class TrainCommand
         Serialization.LoadModule(vae, Path.Combine(vaeDir, "vae.safetensors"));
         using var clip = new ClipModel(clipConfig);
         Serialization.LoadModule(clip, Path.Combine(clipDir, "clip.safetensors"));
-        var text = clip.text.Clone<ClipTextModel>();
+        var text = clip.text.Clone();
         var config = new FoundationConfig { text_encoder = clipConfig.text, unet = unetConfig with { cross_attention_dim = clipConfig.text.hidden_size }, vae = vaeConfig };
         var tokenizer = WordTokenizer.Load(Path.Combine(clipDir, "vocab.txt"), clipConfig.text.max_position_embeddings);
         return new FoundationModel(config, tokenizer, text, new UNet2DConditionModel(config.unet), vae);
@@ -235,7 +238,7 @@ internal static class TrainCommand
     {
         try { body(); return 0; }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidOperationException or NonFiniteLossException or EmojiDataUnavailableException or TorchException
+                                      or InvalidOperationException or NonFiniteLossException or EmojiDataUnavailableException or System.Runtime.InteropServices.ExternalException
                                       or KeyNotFoundException or UnknownWordsException)
         {
             Console.Error.WriteLine($"workbook: {e.Message}");

@@ -16,7 +16,10 @@
 // ascent steps on that fixed z_t. The ascent gradient flows through both UNets unless ascent_gradient = trainable
 // (the code's choice).
 using System.Text.Json.Nodes;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -39,8 +42,8 @@ public sealed class AdversarialPgd : ErasureMethod
     /// <summary>‖c_a − τ(c_e)‖ / ‖τ(c_e)‖ for an erased concept.</summary>
     public double Drift(int concept)
     {
-        using var scope = torch.NewDisposeScope();
-        return ((adversarial[concept] - initial[concept]).norm().item()) / initial[concept].norm().item();
+        using var scope = NewDisposeScope();
+        return ((adversarial[concept] - initial[concept]).norm().ToDouble()) / initial[concept].norm().ToDouble();
     }
 
     /// <summary>L1 and L2 of one draw for the θ′ update: both at z_t, c_a held fixed.</summary>
@@ -59,12 +62,12 @@ public sealed class AdversarialPgd : ErasureMethod
         var d = Draw();
         var (_, l1, l2) = Losses(d);
         var loss = l1 + l2 * Lambda;
-        var value = loss.item();
+        var value = loss.ToDouble();
         var applied = UpdateTrainable(loss, value);
-        var row = ThetaRow(step, d, l1.item(), l2.item(), value, applied) with { Drift = Drift(d.Concept) };
+        var row = ThetaRow(step, d, l1.ToDouble(), l2.ToDouble(), value, applied) with { Drift = Drift(d.Concept) };
         if (!applied) return [row];
         // 2. c_a ascent on a fresh draw
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         return [row, Ascend(step)];
     }
 
@@ -81,16 +84,16 @@ public sealed class AdversarialPgd : ErasureMethod
         double value = 0;
         for (var s = 0; s < Config.pgd_steps; s++)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var ca = c.detach().requires_grad_();                                           // (1, S, D) leaf
             var l2 = PreservationLoss(zt, d.T, ca, frozenGradient: both);
-            value = l2.item();
+            value = l2.ToDouble();
             if (!double.IsFinite(value)) break;
-            var g = torch.autograd.grad(l2, ca);
-            var gNorm = g.norm().item();
+            var g = Guarded.grad(l2, ca);
+            var gNorm = g.norm().ToDouble();
             if (!(gNorm > 0) || !double.IsFinite(gNorm)) continue;                         // θ′ = θ: L2 is flat, nothing to climb
-            using var _ = torch.no_grad();
-            c.add_(g, Config.pgd_lr * c.norm().item() / gNorm);                             // c_a += lr·g/‖g‖·‖c_a‖
+            using var _ = no_grad();
+            c.add_(g, Config.pgd_lr * c.norm().ToDouble() / gNorm);                             // c_a += lr·g/‖g‖·‖c_a‖
         }
         return new ErasureStep(step, AscentPhase, concept, d.TEnc, d.T, null, value, value, double.IsFinite(value))
         { Drift = Drift(d.Concept) };

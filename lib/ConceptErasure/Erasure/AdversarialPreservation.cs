@@ -23,8 +23,10 @@
 // The ascent gradient flows through both ε_θ′(c_a) and ε_θ(c_a) as the equation has it (ascent_gradient = both);
 // the released code detaches the frozen branch (ascent_gradient = trainable).
 using System.Text.Json.Nodes;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -44,7 +46,7 @@ public sealed class AdversarialPreservation : ErasureMethod
             Candidates = candidates;
             Embeddings = embeddings.DetachFromDisposeScope();
             var n = candidates.Candidates.Count;
-            Logits = new Parameter(torch.full([n], 1.0 / n, device: Embeddings.device));   // raw logits = 1/N: uniform start
+            Logits = (Parameter)new Parameter(torch.full([n], 1.0 / n, device: Embeddings.device)).DetachFromDisposeScope();   // raw logits = 1/N: uniform start
         }
 
         public string Word(int index) => Candidates.Candidates[index].Word;
@@ -52,9 +54,9 @@ public sealed class AdversarialPreservation : ErasureMethod
         /// <summary>softmax(π) on the host.</summary>
         public double[] Probabilities()
         {
-            using var scope = torch.NewDisposeScope();
-            using var _ = torch.no_grad();
-            return Logits.softmax(-1).ToDoubleArray();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            return Logits.softmax(-1).ToDoubles();
         }
 
         /// <summary>The most probable candidate under π and its probability.</summary>
@@ -68,10 +70,10 @@ public sealed class AdversarialPreservation : ErasureMethod
         /// <summary>c_a = G·M for a selection G over the candidates (one-hot, soft, or straight-through): (1, S, D).</summary>
         public Tensor Mix(Tensor selection)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             long S = Embeddings.size(1), D = Embeddings.size(2);
-            var flat = selection.unsqueeze(0).matmul(Embeddings.flatten(1));           // (1, N)·(N, S·D) → (1, S·D)
-            return flat.view(1, S, D).MoveToOuterScope();
+            var flat = Guarded.matmul(selection.unsqueeze(0), Embeddings.flatten(1));           // (1, N)·(N, S·D) → (1, S·D)
+            return flat.view(1, S, D).MoveToOuterDisposeScope();
         }
 
         public void Dispose() { Embeddings.Dispose(); Logits.Dispose(); }
@@ -88,21 +90,21 @@ public sealed class AdversarialPreservation : ErasureMethod
         adversaries = config.erase.Select(concept =>
         {
             var set = CandidateSearch.Find(model, concept, config.vocabulary!, config.erase, config.top_k, config.candidates);
-            using var scope = torch.NewDisposeScope();
-            return new Adversary(set, CandidateSearch.Embed(model, set.Words).MoveToOuterScope());
+            using var scope = NewDisposeScope();
+            return new Adversary(set, CandidateSearch.Embed(model, set.Words).MoveToOuterDisposeScope());
         }).ToArray();
         // 2. one Adam over every π, as the code's single optimiser over all one-hot vectors
-        adversaryOptimizer = new Adam(adversaries.Select(a => a.Logits), lr: config.adversary_lr);
+        adversaryOptimizer = optim.Adam(adversaries.Select(a => a.Logits), lr: config.adversary_lr);
     }
 
     /// <summary>G(π): a hard Gumbel-Softmax sample (N) at the configured temperature — one-hot forward, soft gradient —
     /// and the index it selects.</summary>
     public (Tensor selection, int index) Sample(Adversary adversary)
     {
-        var g = F.gumbel_softmax(adversary.Logits, Config.temperature, hard: true, generator: Generator);    // (N)
-        using var _ = torch.no_grad();
+        var g = Functional.gumbel_softmax(adversary.Logits, Config.temperature, hard: true, generator: Generator);    // (N)
+        using var _ = no_grad();
         using var argmax = g.argmax();
-        return (g, (int)argmax.item());
+        return (g, (int)argmax.ToDouble());
     }
 
     /// <summary>L1 and L2 of one draw for the θ′ update, c_a = selection·M held fixed (no gradient into π).</summary>
@@ -136,16 +138,16 @@ public sealed class AdversarialPreservation : ErasureMethod
         var (selection, index) = Sample(adversary);
         var (_, _, l1, l2) = Losses(d, selection);
         var loss = l1 + l2 * Lambda;
-        var value = loss.item();
+        var value = loss.ToDouble();
         var applied = UpdateTrainable(loss, value);
         var (top, p) = adversary.Top();
-        rows.Add(ThetaRow(step, d, l1.item(), l2.item(), value, applied) with { Candidate = adversary.Word(index), TopCandidate = top, TopProbability = p });
+        rows.Add(ThetaRow(step, d, l1.ToDouble(), l2.ToDouble(), value, applied) with { Candidate = adversary.Word(index), TopCandidate = top, TopProbability = p });
         if (!applied) return rows;
 
         // 2. π steps: max L2, each on a fresh draw
         for (var k = 0; k < Config.inner_steps; k++)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var row = Ascend(step);
             rows.Add(row);
             if (!row.Applied) break;
@@ -161,12 +163,12 @@ public sealed class AdversarialPreservation : ErasureMethod
         var adversary = adversaries[d.Concept];
         var (selection, index) = Sample(adversary);
         var (_, l2) = AscentLoss(d, selection);
-        var value = l2.item();
+        var value = l2.ToDouble();
         var applied = double.IsFinite(value);
         if (applied)
         {
             // ∂L2/∂π only (no weight gradients of θ′ are computed), then Adam on −L2: the surrogate ⟨π, −g⟩ gives π.grad = −g.
-            var g = torch.autograd.grad(l2, adversary.Logits);
+            var g = Guarded.grad(l2, adversary.Logits);
             adversaryOptimizer.zero_grad();
             (adversary.Logits * (-g).detach()).sum().backward();
             adversaryOptimizer.step();

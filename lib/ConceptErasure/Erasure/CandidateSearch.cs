@@ -13,7 +13,10 @@
 // (quantile initialisation, Lloyd iterations to convergence), so a seed-free run gives the same set every time.
 using ConceptErasure.Data;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -43,8 +46,8 @@ public static class CandidateSearch
     /// <summary>τ(w) for every word, (V, S, D), without gradient and without filling the prompt cache.</summary>
     public static Tensor Embed(FoundationModel model, IReadOnlyList<string> words, int batch = 256)
     {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < words.Count; i += batch)
         {
@@ -53,16 +56,16 @@ public static class CandidateSearch
             using var enc = model.TextEncoder.forward(ids, eos);
             parts.Add(enc.last_hidden_state.clone());
         }
-        return torch.cat(parts).MoveToOuterScope();
+        return torch.cat(parts).MoveToOuterDisposeScope();
     }
 
     /// <summary>d(w) = ‖vec τ(w) − vec τ(c)‖₂ for every row of embeddings (V, S, D) against target (1, S, D).</summary>
     public static double[] Distances(Tensor embeddings, Tensor target)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var flat = embeddings.flatten(1);                                        // (V, S·D)
         var c = target.flatten(1);                                               // (1, S·D)
-        return (flat - c).norm([1]).ToDoubleArray();                            // (V)
+        return (flat - c).norm(1).ToDoubles();                            // (V)
     }
 
     // ---- 2–3. K nearest, thinned by 1-D k-means ---------------------------------------------------------------------
@@ -78,7 +81,7 @@ public static class CandidateSearch
         var words = vocabulary.Distinct(StringComparer.Ordinal).Where(w => !excluded.Contains(Key(w))).ToList();
         if (words.Count == 0) throw new ArgumentException($"the vocabulary has no word left to preserve for '{concept}' once the erased concepts are excluded");
 
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var distances = Distances(Embed(model, words), model.Prompts.Encode(concept));
         var nearest = Enumerable.Range(0, words.Count).OrderBy(i => distances[i]).ThenBy(i => i).Take(k).ToList();
         var kept = KMeansThin(nearest.Select(i => distances[i]).ToList(), n);

@@ -12,7 +12,10 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -69,7 +72,7 @@ public static class Eraser
                 break;
             }
             IReadOnlyList<ErasureStep> rows;
-            using (torch.NewDisposeScope()) rows = method.Step(step);
+            using (NewDisposeScope()) rows = method.Step(step);
             var seconds = clock.Elapsed.TotalSeconds;
             rows = rows.Select(r => r with { Seconds = seconds }).ToList();
             history.AddRange(rows);
@@ -131,7 +134,7 @@ public static class Eraser
                 ["group"] = config.parameters,
                 ["tensors"] = method.TrainedParameters.Count,
                 ["parameters"] = method.TrainedParameters.Sum(p => p.parameter.numel()),
-                ["unet_parameters"] = method.Trainable.parameter_count(),
+                ["unet_parameters"] = method.Trainable.ParameterCount(),
             },
             ["config"] = JsonSerializer.SerializeToNode(config, ErasureConfig.Json),
             ["method_facts"] = method.Describe(),
@@ -149,7 +152,8 @@ public static class Eraser
             ["versions"] = new JsonObject
             {
                 ["concept_erasure"] = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString(),
-                ["libtorch"] = torch.version,
+                ["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString(),
+                ["libtorch"] = torch.__version__,
                 ["dotnet"] = Environment.Version.ToString(),
                 ["os"] = RuntimeInformation.OSDescription,
             },

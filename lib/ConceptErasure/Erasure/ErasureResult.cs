@@ -10,7 +10,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -46,13 +49,13 @@ public sealed class ErasureResult : IDisposable
 
     // ---- using the erased model -------------------------------------------------------------------------------
     /// <summary>Writes the trained tensors into a UNet of the foundation's architecture (the other tensors stay).</summary>
-    public void ApplyTo(UNet2DConditionModel unet) => unet.load_state_dict(Trained, strict: false);
+    public void ApplyTo(UNet2DConditionModel unet) => Serialization.LoadState(unet, Trained, "the erased tensors", strict: false);
 
     /// <summary>A copy of the foundation UNet with the erasure applied (the caller disposes it).</summary>
     public UNet2DConditionModel ErasedUnet(FoundationModel model)
     {
-        var unet = model.Unet.Clone<UNet2DConditionModel>();
-        unet.requires_grad_(false);
+        var unet = model.Unet.Clone();
+        unet.Freeze();
         ApplyTo(unet);
         return unet;
     }

@@ -12,9 +12,10 @@
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
 using ConceptErasure.Schedulers;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -36,7 +37,7 @@ public static class ParameterGroups
         _ => throw new ArgumentException($"unknown parameter group '{group}' ({string.Join(", ", ErasureConfig.Groups.All)})"),
     };
 
-    public static List<(string name, Parameter parameter)> Select(Module unet, string group) =>
+    public static List<(string name, Parameter parameter)> Select(nn.Module unet, string group) =>
         unet.named_parameters().Where(p => Includes(group, p.name)).ToList();
 }
 
@@ -88,19 +89,19 @@ public abstract class ErasureMethod : IDisposable
         Pipeline = new StableDiffusionPipeline(model);
         sampling = new SamplingOptions { steps = config.ddim_steps, guidance_scale = config.guidance, eta = 0 };
         // 1. θ: frozen copy
-        Frozen = model.Unet.Clone<UNet2DConditionModel>();
-        Frozen.requires_grad_(false);
+        Frozen = model.Unet.Clone();
+        Frozen.Freeze();
         Frozen.eval();
         // 2. θ′: trainable copy, only the chosen group requires grad
-        Trainable = model.Unet.Clone<UNet2DConditionModel>();
-        Trainable.requires_grad_(false);
+        Trainable = model.Unet.Clone();
+        Trainable.Freeze();
         Trainable.eval();
         TrainedParameters = ParameterGroups.Select(Trainable, config.parameters);
         foreach (var (_, p) in TrainedParameters) p.requires_grad = true;
         if (TrainedParameters.Count == 0) throw new InvalidOperationException($"the UNet has no parameter in group '{config.parameters}'");
         // 3. Adam on θ′'s group, batch 1, as ESD and AP
-        Optimizer = new Adam(TrainedParameters.Select(p => p.parameter), lr: config.lr);
-        Generator = new Generator(config.seed);
+        Optimizer = optim.Adam(TrainedParameters.Select(p => p.parameter), lr: config.lr);
+        Generator = Rng.Create(config.seed);
     }
 
     /// <summary>One iteration: one θ′ update (and, for the adversarial methods, the adversary's updates that follow
@@ -142,7 +143,7 @@ public abstract class ErasureMethod : IDisposable
     protected IDisposable Time(string section) => current = new SectionTimer(this, section);
 
     // ---- 1. the draw ------------------------------------------------------------------------------------------
-    int RandInt(int n) => (int)torch.randint(0, n, [1], Generator).item();
+    int RandInt(int n) => (int)Rng.Int(n, Generator);
 
     /// <summary>The DDPM timesteps one DDIM cell spans (20 for 50 steps over 1000).</summary>
     public int CellWidth => Schedule.TrainSteps / Config.ddim_steps;
@@ -159,7 +160,7 @@ public abstract class ErasureMethod : IDisposable
         {
             ClearTrajectories();
             startNoise?.Dispose();
-            using (var scope = torch.NewDisposeScope())
+            using (var scope = NewDisposeScope())
                 startNoise = Pipeline.InitialNoise(1, Generator).DetachFromDisposeScope();       // (1, C, h, w)
             drawsOnNoise = 0;
         }
@@ -183,7 +184,7 @@ public abstract class ErasureMethod : IDisposable
     /// <summary>A key for a tensor's values (a start noise, a context row): a hash of its float32 bytes.</summary>
     static string ValueKey(Tensor row)
     {
-        var values = row.ToFloatArray();
+        var values = row.data<float>().ToArray();
         var bytes = new byte[values.Length * sizeof(float)];
         Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
         return Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(bytes));
@@ -205,8 +206,8 @@ public abstract class ErasureMethod : IDisposable
     public Tensor SampleLatents(ErasureDraw draw, Tensor contexts)
     {
         using var timer = Time(Sections.Sampling);
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         var B = (int)contexts.size(0);
         var depth = DenoiseSteps(draw.TEnc);
         // 1. one trajectory per row (rows with the same prompt share it)
@@ -229,7 +230,7 @@ public abstract class ErasureMethod : IDisposable
             if (behind.Count == 0) break;
             var level = behind.Min(b => paths[b].Count - 1);
             var batch = behind.Where(b => paths[b].Count - 1 == level).ToList();
-            using var stepScope = torch.NewDisposeScope();
+            using var stepScope = NewDisposeScope();
             var z = torch.cat(batch.Select(b => paths[b][level]).ToArray());                 // (b, C, h, w)
             var c = torch.cat(batch.Select(b => rowContext[b]).ToArray());                    // (b, S, D)
             var u = uncond.expand(batch.Count, -1, -1).contiguous();                          // (b, S, D)
@@ -237,7 +238,7 @@ public abstract class ErasureMethod : IDisposable
             for (var i = 0; i < batch.Count; i++) paths[batch[i]].Add(next[i].clone().DetachFromDisposeScope());
         }
         // 3. the latents at `depth` for every row
-        return torch.cat(paths.Select(p => p[depth]).ToArray()).MoveToOuterScope();          // (B, C, h, w)
+        return torch.cat(paths.Select(p => p[depth]).ToArray()).MoveToOuterDisposeScope();          // (B, C, h, w)
     }
 
     // ---- 3. ε̂ and the loss space ------------------------------------------------------------------------------
@@ -247,9 +248,9 @@ public abstract class ErasureMethod : IDisposable
     /// <summary>ε̂ of a UNet at (z, t) for each context row: (B, C, h, w). v-predictions are converted to ε̂.</summary>
     public Tensor Epsilon(UNet2DConditionModel unet, Tensor z, int t, Tensor contexts)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var ts = torch.full([z.size(0)], t, ScalarType.Int64, z.device);
-        return Pipeline.Epsilon(unet, z, ts, contexts).MoveToOuterScope();
+        return Pipeline.Epsilon(unet, z, ts, contexts).MoveToOuterDisposeScope();
     }
 
     /// <summary>‖a − b‖² between two ε̂ at the same (z, t), as the mean over elements (MSELoss, as in the code):
@@ -258,9 +259,9 @@ public abstract class ErasureMethod : IDisposable
     /// that subtraction loses about four digits when a ≈ b).</summary>
     public Tensor Distance(Tensor z, int t, Tensor a, Tensor b)
     {
-        if (Config.loss_space == ErasureConfig.Spaces.Epsilon) return F.mse_loss(a, b);
+        if (Config.loss_space == ErasureConfig.Spaces.Epsilon) return nn.functional.mse_loss(a, b);
         var alpha = Schedule.AlphasCumprod[t];
-        using var mse = F.mse_loss(a, b);
+        using var mse = nn.functional.mse_loss(a, b);
         return mse * ((1 - alpha) / alpha);                                                 // ‖x̂₀(a) − x̂₀(b)‖²
     }
 
@@ -269,34 +270,34 @@ public abstract class ErasureMethod : IDisposable
     ///   ε* = ε_θ(z_t, c_n) − η (ε_θ(z_t, c_e) − ε_θ(z_t, c_n));   η = 0 gives the paper's ε_θ(z_t, c_n).</summary>
     public Tensor ErasureTarget(Tensor zt, int t, string concept)
     {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         var eta = Config.EffectiveEta;
-        if (eta == 0) return Epsilon(Frozen, zt, t, Context(Config.neutral)).MoveToOuterScope();
+        if (eta == 0) return Epsilon(Frozen, zt, t, Context(Config.neutral)).MoveToOuterDisposeScope();
         var e = Epsilon(Frozen, torch.cat([zt, zt]), t, torch.cat([Context(Config.neutral), Context(concept)])).chunk(2);
         var (eN, eE) = (e[0], e[1]);                                                        // (1, C, h, w) each
-        return (eN - (eE - eN) * eta).MoveToOuterScope();
+        return (eN - (eE - eN) * eta).MoveToOuterDisposeScope();
     }
 
     /// <summary>L1 = ‖ε_θ′(z_t, c_e) − ε*‖² (with gradient into θ′).</summary>
     public Tensor ErasureLoss(Tensor zt, int t, string concept)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var target = ErasureTarget(zt, t, concept);
         var eps = Epsilon(Trainable, zt, t, Context(concept));
-        return Distance(zt, t, eps, target).MoveToOuterScope();
+        return Distance(zt, t, eps, target).MoveToOuterDisposeScope();
     }
 
     /// <summary>‖ε_θ′(z, c) − ε_θ(z, c)‖² for each context row (mean over rows and elements). The frozen branch is
     /// differentiable in c only when <paramref name="frozenGradient"/> (the adversary's ascent).</summary>
     public Tensor PreservationLoss(Tensor z, int t, Tensor contexts, bool frozenGradient = false)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         Tensor reference;
         if (frozenGradient) reference = Epsilon(Frozen, z, t, contexts);
-        else using (torch.no_grad()) reference = Epsilon(Frozen, z, t, contexts.detach());
+        else using (no_grad()) reference = Epsilon(Frozen, z, t, contexts.detach());
         var eps = Epsilon(Trainable, z, t, contexts);
-        return Distance(z, t, eps, reference).MoveToOuterScope();
+        return Distance(z, t, eps, reference).MoveToOuterDisposeScope();
     }
 
     // ---- 5. the update ----------------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ public abstract class ErasureMethod : IDisposable
     /// <summary>Copies of the trained group's tensors (θ′ restricted to the group), owned by the caller.</summary>
     public Dictionary<string, Tensor> TrainedState()
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         return TrainedParameters.ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope());
     }
 

@@ -11,12 +11,15 @@
 //   ESD:    L1 = ‖ε_θ′(z_t, c_e) − [ε_θ(z_t, c_n) − η(ε_θ(z_t, c_e) − ε_θ(z_t, c_n))]‖²
 //
 // Nothing protects the other concepts: the methods in the other files of this folder add that.
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace ConceptErasure.Erasure;
 
 public sealed class Esd(Models.FoundationModel model, ErasureConfig config) : ErasureMethod(model, config)
 {
     /// <summary>L1 of one draw, with gradient into θ′: (z_t, L1).</summary>
-    public (Torch.Tensor zt, Torch.Tensor l1) Losses(ErasureDraw d)
+    public (Tensor zt, Tensor l1) Losses(ErasureDraw d)
     {
         var concept = Config.erase[d.Concept];
         var zt = SampleLatents(d, Context(concept));          // 1. z_t by guided DDIM from z_T under c_e   (1, C, h, w)
@@ -28,7 +31,7 @@ public sealed class Esd(Models.FoundationModel model, ErasureConfig config) : Er
     {
         var d = Draw();
         var (_, l1) = Losses(d);
-        var value = l1.item();
+        var value = l1.ToDouble();
         var applied = UpdateTrainable(l1, value);             // 3. Adam step on θ′'s group
         return [ThetaRow(step, d, value, null, value, applied)];
     }

@@ -11,12 +11,15 @@
 //
 // with L1 as in Esd.cs and z_t the latent sampled under c_e. All preserved prompts are evaluated in one batch at
 // every iteration, so the term is the mean over the list rather than a sampled prompt.
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace ConceptErasure.Erasure;
 
 public sealed class FixedPreservation(Models.FoundationModel model, ErasureConfig config) : ErasureMethod(model, config)
 {
     /// <summary>L1 and L2 of one draw, with gradient into θ′.</summary>
-    public (Torch.Tensor zt, Torch.Tensor l1, Torch.Tensor l2) Losses(ErasureDraw d)
+    public (Tensor zt, Tensor l1, Tensor l2) Losses(ErasureDraw d)
     {
         var concept = Config.erase[d.Concept];
         var zt = SampleLatents(d, Context(concept));                                  // 1. z_t under c_e           (1, C, h, w)
@@ -32,8 +35,8 @@ public sealed class FixedPreservation(Models.FoundationModel model, ErasureConfi
         var d = Draw();
         var (_, l1, l2) = Losses(d);
         var loss = l1 + l2 * Lambda;                                                  // 4. L = L1 + λ·L2
-        var value = loss.item();
+        var value = loss.ToDouble();
         var applied = UpdateTrainable(loss, value);
-        return [ThetaRow(step, d, l1.item(), l2.item(), value, applied)];
+        return [ThetaRow(step, d, l1.ToDouble(), l2.ToDouble(), value, applied)];
     }
 }

@@ -8,7 +8,10 @@
 //   L = L1 + λ · ‖θ′ − θ‖²₂          (Bui et al. Eq. 3; a sum of squares over the trained group, not a mean)
 //
 // with L1 as in Esd.cs.
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Erasure;
 
@@ -25,14 +28,14 @@ public sealed class ParameterRegularisation : ErasureMethod
     /// <summary>‖θ′ − θ‖² over the trained group, with gradient into θ′.</summary>
     public Tensor Distance()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         Tensor? sum = null;
         foreach (var (trained, original) in pairs)
         {
             var d = (trained - original).square().sum();
             sum = sum is null ? d : sum + d;
         }
-        return sum!.MoveToOuterScope();
+        return sum!.MoveToOuterDisposeScope();
     }
 
     /// <summary>L1 and L2 = ‖θ′ − θ‖² of one draw, with gradient into θ′.</summary>
@@ -50,8 +53,8 @@ public sealed class ParameterRegularisation : ErasureMethod
         var d = Draw();
         var (_, l1, l2) = Losses(d);
         var loss = l1 + l2 * Lambda;                          // 4. L = L1 + λ·‖θ′ − θ‖²
-        var value = loss.item();
+        var value = loss.ToDouble();
         var applied = UpdateTrainable(loss, value);
-        return [ThetaRow(step, d, l1.item(), l2.item(), value, applied)];
+        return [ThetaRow(step, d, l1.ToDouble(), l2.ToDouble(), value, applied)];
     }
 }

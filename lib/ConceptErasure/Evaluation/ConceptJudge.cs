@@ -5,8 +5,10 @@
 using System.Text.Json;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Evaluation;
 
@@ -24,21 +26,22 @@ public sealed record JudgeOutput(long[] Top5Concepts, float[] Top5Probabilities,
     public bool InTop(int i, long label, int k) => Top5Concepts.Skip(i * 5).Take(k).Contains(label);
 }
 
-public sealed class ConceptJudge : Module
+public sealed class ConceptJudge : nn.Module
 {
     public readonly ConceptJudgeConfig config;
     public readonly ClipVisionTower tower;
     public readonly Linear concept_head, style_head;
     readonly Dictionary<string, int> conceptIndex;
 
-    public ConceptJudge(ConceptJudgeConfig config)
+    public ConceptJudge(ConceptJudgeConfig config) : base(nameof(ConceptJudge))
     {
         if (config.concepts.Length == 0 || config.styles.Length == 0) throw new ArgumentException("judge needs concept and style labels");
         this.config = config;
-        tower = register_module("tower", new ClipVisionTower(config.channels));
-        concept_head = register_module("concept_head", new Linear(tower.Width, config.concepts.Length));
-        style_head = register_module("style_head", new Linear(tower.Width, config.styles.Length));
+        tower = new ClipVisionTower(config.channels);
+        concept_head = nn.Linear(tower.Width, config.concepts.Length);
+        style_head = nn.Linear(tower.Width, config.styles.Length);
         conceptIndex = config.concepts.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+        RegisterComponents();
     }
 
     public int ConceptId(string name) => conceptIndex.TryGetValue(name, out var i) ? i
@@ -47,20 +50,20 @@ public sealed class ConceptJudge : Module
     /// <summary>(concept logits, style logits, features) for images in [−1, 1].</summary>
     public (Tensor concepts, Tensor styles, Tensor features) forward(Tensor images)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var f = tower.forward(images);
-        return (concept_head.forward(f).MoveToOuterScope(), style_head.forward(f).MoveToOuterScope(), f.MoveToOuterScope());
+        return (concept_head.forward(f).MoveToOuterDisposeScope(), style_head.forward(f).MoveToOuterDisposeScope(), f.MoveToOuterDisposeScope());
     }
 
     /// <summary>Judges a batch without gradient (in chunks of 256).</summary>
     public JudgeOutput Judge(Tensor images)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         var n = (int)images.size(0);
         var top = new List<long>(); var prob = new List<float>(); var style = new List<long>(); var feats = new List<float>();
         for (var i = 0; i < n; i += 256)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var (c, s, f) = forward(images.narrow(0, i, Math.Min(256, n - i)));
             var (p, idx) = c.softmax(1).topk(5, 1);
             top.AddRange(idx.data<long>()); prob.AddRange(p.data<float>());
@@ -69,7 +72,6 @@ public sealed class ConceptJudge : Module
         return new JudgeOutput(top.ToArray(), prob.ToArray(), style.ToArray(), feats.ToArray(), tower.Width, n);
     }
 
-    protected override Module CloneModule() => new ConceptJudge(config);
 
     public const string FolderName = "judge";
     public static string DefaultPath => Path.Combine(DataPaths.DataDir(), "models", FolderName);
@@ -90,10 +92,10 @@ public sealed class ConceptJudge : Module
         try { config = JsonSerializer.Deserialize<ConceptJudgeConfig>(File.ReadAllText(path), FoundationConfig.Json)!; }
         catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
         ConceptJudge judge;
-        using (init.no_init()) judge = new ConceptJudge(config);
+        judge = new ConceptJudge(config);
         Serialization.LoadModule(judge, Path.Combine(folder, "judge.safetensors"));
         judge.eval();
-        judge.requires_grad_(false);
+        judge.Freeze();
         return judge;
     }
 }

@@ -5,7 +5,10 @@
 using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Evaluation;
 
@@ -32,7 +35,7 @@ public static class ErasureEvaluation
         var i = 0;
         foreach (var (concept, role) in erased.Select(c => (c, "erased")).Concat(preserved.Select(c => (c, "preserved"))))
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var prompt = o.template.Replace("{a}", Captions.Article(concept)).Replace("{concept}", concept);
             var images = QualityGate.Generate(pipe, unet, prompt, o.images_per_concept, o.sampling, o.seed + 1000UL * (ulong)i++);
             var verdict = judge.Judge(images);

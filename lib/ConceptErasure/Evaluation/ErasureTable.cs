@@ -13,7 +13,10 @@ using System.Text;
 using ConceptErasure.Data;
 using ConceptErasure.Erasure;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Evaluation;
 

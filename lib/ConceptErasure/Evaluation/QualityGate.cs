@@ -5,7 +5,10 @@
 using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Evaluation;
 
@@ -62,7 +65,7 @@ public static class QualityGate
             int top1 = 0, top5 = 0, n = 0, clip1 = 0, clip5 = 0;
             foreach (var concept in concepts)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 var images = Generate(pipe, Prompt(o, concept), o, promptIndex++);
                 var verdict = judge.Judge(images);
                 var label = judge.ConceptId(concept);
@@ -101,7 +104,7 @@ public static class QualityGate
         var clipReal = new List<double>();
         for (var i = 0; i < real.Count; i++)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             clipReal.AddRange(ClipScores(clip, model.Prompts.Tokenizer, realImages.narrow(0, i, 1), Prompt(o, real.Samples[i].Concept.Name)));
         }
         var d = realVerdict.FeatureWidth;
@@ -133,7 +136,7 @@ public static class QualityGate
         foreach (var concept in concepts)
             foreach (var style in judge.config.styles)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 var verdict = judge.Judge(generate($"{concept}, {style} style"));
                 var want = Array.IndexOf(judge.config.styles, style);
                 ok += verdict.Style.Count(s => s == want);
@@ -181,7 +184,7 @@ public static class QualityGate
         int top1 = 0, top5 = 0, n = 0, p = 0;
         foreach (var concept in chosen)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var verdict = judge.Judge(Generate(pipe, pipe.Model.Unet, Prompt(o, concept), o.images_per_prompt, o.sampling, seed + 1000UL * (ulong)p++));
             var (h1, h5) = Hits(verdict, judge.ConceptId(concept));
             top1 += h1; top5 += h5; n += verdict.Count;
@@ -199,7 +202,7 @@ public static class QualityGate
     /// autoencoder's round trip.</summary>
     public static ReconstructionCeiling Ceiling(FoundationModel model, ConceptJudge judge, EmojiImageSet real, Tensor images, JudgeOutput realVerdict)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var parts = new List<Tensor>();
         for (var i = 0; i < real.Count; i += 128)
             parts.Add(model.DecodeLatents(model.EncodeImages(images.narrow(0, i, Math.Min(128, real.Count - i)))));
@@ -229,12 +232,12 @@ public static class QualityGate
     /// UNets (original and erased) are compared on the same noise.</summary>
     public static Tensor Generate(StableDiffusionPipeline pipe, Models.UNet2DConditionModel unet, string prompt, int n, SamplingOptions sampling, ulong seed)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var prompts = Enumerable.Repeat(prompt, n).ToList();
         var noises = new List<Tensor>();
         for (var k = 0; k < n; k++)
         {
-            using var g = new Generator(seed + (ulong)k);
+            using var g = Rng.Create(seed + (ulong)k);
             noises.Add(pipe.InitialNoise(1, g));
         }
         var z = torch.cat(noises, 0);
@@ -242,13 +245,13 @@ public static class QualityGate
         var cond = model.Prompts.Encode(prompts);
         var uncond = model.Prompts.Encode(Enumerable.Repeat("", prompts.Count).ToList());
         var z0 = pipe.Denoise(unet, z, cond, uncond, sampling, 0, sampling.steps);
-        return model.DecodeLatents(z0).MoveToOuterScope();
+        return model.DecodeLatents(z0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Unit text embeddings (C, P) of the prompt template for every concept, in the judge's label order.</summary>
     static Tensor ConceptTextEmbeddings(ClipModel clip, WordTokenizer tokenizer, IReadOnlyList<string> concepts, QualityGateOptions o)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < concepts.Count; i += 256)
         {
@@ -265,10 +268,10 @@ public static class QualityGate
     /// <summary>How many images CLIP ranks the true concept first / in its top 5 among all concepts.</summary>
     static (int top1, int top5) ClipZeroShot(ClipModel clip, Tensor conceptText, Tensor images, long label)
     {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
-        var (_, idx) = clip.EmbedImage(images).matmul(conceptText.T).topk(5, 1);
-        var ranks = idx.data<long>();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (_, idx) = Guarded.matmul(clip.EmbedImage(images), conceptText.T).topk(5, 1);
+        var ranks = idx.data<long>().ToArray();
         int t1 = 0, t5 = 0;
         for (var k = 0; k < ranks.Length / 5; k++)
         {
@@ -281,13 +284,13 @@ public static class QualityGate
     /// <summary>CLIP score 100·cos(image, text) per image, with the judge CLIP's own towers.</summary>
     public static double[] ClipScores(ClipModel clip, WordTokenizer tokenizer, Tensor images, string prompt)
     {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         var item = tokenizer.Encode(prompt);
         var ids = torch.tensor(item.Ids, [1, item.Ids.Length]);
         var eos = torch.tensor(new long[] { item.Length - 1 });
         var t = clip.EmbedText(ids, eos);
         var i = clip.EmbedImage(images);
-        return (i.matmul(t.T).squeeze(1) * 100.0).ToDoubleArray();
+        return (Guarded.matmul(i, t.T).squeeze(1) * 100.0).ToDoubles();
     }
 }

@@ -12,7 +12,10 @@
 // ErasureEvaluation.cs, which measure the same damage on generated images but only for a handful of concepts.
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Evaluation;
 
@@ -38,21 +41,22 @@ public static class Sensitivity
         var o = options ?? new SensitivityOptions();
         if (o.partial_steps < 0 || o.partial_steps > o.ddim_steps) throw new ArgumentException($"partial_steps must be in [0, {o.ddim_steps}]");
         if (o.t_low < 0 || o.t_high <= o.t_low || o.t_high > model.Schedule.TrainSteps) throw new ArgumentException("need 0 ≤ t_low < t_high ≤ T");
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         var pipe = new StableDiffusionPipeline(model);
-        using var g = new Generator(o.seed);
+        using var g = Rng.Create(o.seed);
         // 1. shared latents: the erased model samples the neutral prompt part of the way   (L, C, h, w)
         var noise = pipe.InitialNoise(o.latents, g);
         var neutral = model.Prompts.Encode(o.neutral).expand(o.latents, -1, -1).contiguous();
         var uncond = model.Prompts.Encode("").expand(o.latents, -1, -1).contiguous();
         var z = pipe.Denoise(erased, noise, neutral, uncond, new SamplingOptions { steps = o.ddim_steps, guidance_scale = o.guidance }, 0, o.partial_steps);
-        var t = (int)torch.randint(o.t_low, o.t_high, [1], g).item();
+        int t;
+        using (var draw = Rng.randint(o.t_low, o.t_high, [1], g)) t = (int)draw.item<long>();
         // 2. per concept: both UNets at (z, t, c) for every shared z
         var delta = new double[concepts.Count];
         for (var i = 0; i < concepts.Count; i += o.batch)
         {
-            using var batchScope = torch.NewDisposeScope();
+            using var batchScope = NewDisposeScope();
             var n = Math.Min(o.batch, concepts.Count - i);
             var contexts = torch.cat(concepts.Skip(i).Take(n).Select(c => model.Prompts.Encode(c)).ToArray());     // (n, S, D)
             var L = o.latents;
@@ -60,7 +64,7 @@ public static class Sensitivity
             var cs = contexts.unsqueeze(1).expand(-1, L, -1, -1).reshape(n * L, contexts.size(1), contexts.size(2)); // (n·L, S, D)
             var ts = torch.full([n * L], t, ScalarType.Int64, z.device);
             var d = (pipe.Epsilon(erased, zs, ts, cs) - pipe.Epsilon(original, zs, ts, cs)).pow(2)
-                .reshape(n, -1).mean([1]).ToDoubleArray();                                                      // (n)
+                .reshape(n, -1).mean([1]).ToDoubles();                                                      // (n)
             Array.Copy(d, 0, delta, i, n);
         }
         return delta;

@@ -5,7 +5,10 @@ using ConceptErasure.Data;
 using ConceptErasure.Evaluation;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Figures;
 
@@ -18,7 +21,7 @@ public static class ErasureFigures
         string template = "an emoji of {a} {concept}")
     {
         if (models.Count == 0 || concepts.Count == 0 || seeds < 1) throw new ArgumentException("need at least one model, one concept and one seed");
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var pipe = new StableDiffusionPipeline(model);
         var rows = new List<Tensor>();
         var captions = new List<string>();

@@ -1,7 +1,10 @@
 // TensorFigures.cs — bridges from tensors and the emoji data to figures, so notebook cells stay one line:
 // a batch of images (B, 3, H, W) in [−1, 1] becomes an ImageGrid with captions.
 using ConceptErasure.Data;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Figures;
 
@@ -12,7 +15,7 @@ public static class TensorFigures
     {
         if (images.dim() != 4 || images.size(1) != 3) throw new ArgumentException($"expected (B, 3, H, W) images, got [{string.Join(", ", images.shape)}]");
         int b = (int)images.size(0), h = (int)images.size(2), w = (int)images.size(3);
-        var pixels = images.detach().contiguous().ToFloatArray();
+        var pixels = images.detach().contiguous().data<float>().ToArray();
         var grid = new ImageGrid(title, columns == 0 ? b : columns);
         for (var i = 0; i < b; i++) grid.Add(pixels.AsSpan(i * 3 * h * w, 3 * h * w), h, w, captions is null ? "" : captions[i]);
         return grid;

@@ -2,8 +2,10 @@
 // contrastively on emoji/caption pairs. It plays two roles, as in the paper's setting: its text tower is the
 // frozen text encoder of the foundation model (SD uses CLIP's), and CLIP score = 100·cos(image, text) is an
 // evaluation metric. Loss: symmetric cross-entropy over the batch's image–text similarity matrix.
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Models;
 
@@ -15,35 +17,34 @@ public sealed record ClipConfig
 }
 
 /// <summary>Residual conv tower: conv_in, stages of [ResnetBlock2D, stride-2 conv], group norm, global average pool.</summary>
-public sealed class ClipVisionTower : Module<Tensor, Tensor>
+public sealed class ClipVisionTower : nn.Module<Tensor, Tensor>
 {
     public readonly Conv2d conv_in;
     public readonly ModuleList<ResnetBlock2D> blocks;
     public readonly ModuleList<Downsample2D> downsamplers;
     public readonly GroupNorm norm_out;
     readonly int[] ch;
-    public ClipVisionTower(int[] channels)
+    public ClipVisionTower(int[] channels) : base(nameof(ClipVisionTower))
     {
         ch = channels;
-        conv_in = register_module("conv_in", new Conv2d(3, ch[0], 3, padding: 1));
-        blocks = register_module("blocks", new ModuleList<ResnetBlock2D>(Enumerable.Range(0, ch.Length)
-            .Select(i => new ResnetBlock2D(i == 0 ? ch[0] : ch[i - 1], ch[i], 0, Math.Min(32, ch[i] / 4), 1e-5))));
-        downsamplers = register_module("downsamplers", new ModuleList<Downsample2D>(ch.Select(c => new Downsample2D(c))));
-        norm_out = register_module("norm_out", new GroupNorm(Math.Min(32, ch[^1] / 4), ch[^1]));
+        conv_in = nn.Conv2d(3, ch[0], 3, padding: 1);
+        blocks = nn.ModuleList(Enumerable.Range(0, ch.Length)
+            .Select(i => new ResnetBlock2D(i == 0 ? ch[0] : ch[i - 1], ch[i], 0, Math.Min(32, ch[i] / 4), 1e-5)).ToArray());
+        downsamplers = nn.ModuleList(ch.Select(c => new Downsample2D(c)).ToArray());
+        norm_out = Layers.GroupNorm(Math.Min(32, ch[^1] / 4), ch[^1]);
+        RegisterComponents();
     }
     public int Width => ch[^1];
     public override Tensor forward(Tensor x)   // (B, 3, 32, 32) → (B, C)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var h = conv_in.forward(x);
         for (var i = 0; i < blocks.Count; i++) h = downsamplers[i].forward(blocks[i].forward(h, null));
-        return norm_out.forward(h).silu().mean([2, 3]).MoveToOuterScope();
+        return norm_out.forward(h).silu().mean([2, 3]).MoveToOuterDisposeScope();
     }
-    /// <summary>Penultimate feature map pooled, for Fréchet distances and probes.</summary>
-    protected override Module CloneModule() => new ClipVisionTower(ch);
 }
 
-public sealed class ClipModel : Module
+public sealed class ClipModel : nn.Module
 {
     public readonly ClipConfig config;
     public readonly ClipTextModel text;
@@ -51,30 +52,31 @@ public sealed class ClipModel : Module
     public readonly Linear text_projection, visual_projection;
     public readonly Parameter logit_scale;
 
-    public ClipModel(ClipConfig config)
+    public ClipModel(ClipConfig config) : base(nameof(ClipModel))
     {
         this.config = config;
-        text = register_module("text", new ClipTextModel(config.text));
-        vision = register_module("vision", new ClipVisionTower(config.vision_channels));
-        text_projection = register_module("text_projection", new Linear(config.text.hidden_size, config.text.projection_dim, bias: false));
-        visual_projection = register_module("visual_projection", new Linear(vision.Width, config.text.projection_dim, bias: false));
-        logit_scale = register_parameter("logit_scale", new Parameter(torch.full([], Math.Log(1 / 0.07))));
+        text = new ClipTextModel(config.text);
+        vision = new ClipVisionTower(config.vision_channels);
+        text_projection = nn.Linear(config.text.hidden_size, config.text.projection_dim, hasBias: false);
+        visual_projection = nn.Linear(vision.Width, config.text.projection_dim, hasBias: false);
+        logit_scale = nn.Parameter(torch.tensor(Math.Log(1 / 0.07), ScalarType.Float32));
+        RegisterComponents();
     }
 
     /// <summary>Unit-norm text embeddings (B, P).</summary>
     public Tensor EmbedText(Tensor ids, Tensor eos)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var enc = text.forward(ids, eos);
         var e = text_projection.forward(enc.pooled);
-        return (e / e.norm([1], keepdim: true)).MoveToOuterScope();
+        return (e / e.norm(1, keepdim: true)).MoveToOuterDisposeScope();
     }
     /// <summary>Unit-norm image embeddings (B, P); images in [−1, 1].</summary>
     public Tensor EmbedImage(Tensor images)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var e = visual_projection.forward(vision.forward(images));
-        return (e / e.norm([1], keepdim: true)).MoveToOuterScope();
+        return (e / e.norm(1, keepdim: true)).MoveToOuterDisposeScope();
     }
 
     /// <summary>L = ½[CE(s·I·Tᵀ, P) + CE(s·T·Iᵀ, Pᵀ)], s = exp(logit_scale) ≤ 100, with soft targets P: row i
@@ -82,14 +84,12 @@ public sealed class ClipModel : Module
     /// twice, and "delivery truck" describes both styles' sprites). positives: (B_img, B_txt) 0/1.</summary>
     public Tensor ContrastiveLoss(Tensor imageEmb, Tensor textEmb, Tensor positives)
     {
-        using var scope = torch.NewDisposeScope();
-        var scale = logit_scale.clamp(max: Math.Log(100)).exp();
-        var logits = imageEmb.matmul(textEmb.T) * scale;                          // (B, B)
+        using var scope = NewDisposeScope();
+        var scale = logit_scale.clamp_max(Math.Log(100)).exp();
+        var logits = Guarded.matmul(imageEmb, textEmb.T) * scale;                          // (B, B)
         var imageTargets = positives / positives.sum(1, keepdim: true);
         var textTargets = positives.T / positives.T.sum(1, keepdim: true);
-        var loss = (F.cross_entropy(logits, imageTargets) + F.cross_entropy(logits.T, textTargets)) * 0.5;
-        return loss.MoveToOuterScope();
+        var loss = (nn.functional.cross_entropy(logits, imageTargets) + nn.functional.cross_entropy(logits.T, textTargets)) * 0.5;
+        return loss.MoveToOuterDisposeScope();
     }
-
-    protected override Module CloneModule() => new ClipModel(config);
 }

@@ -7,7 +7,9 @@ using System.Text.Json.Serialization;
 using ConceptErasure.Data;
 using ConceptErasure.Pipelines;
 using ConceptErasure.Schedulers;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Models;
 
@@ -45,14 +47,14 @@ public sealed class FoundationModel : IDisposable
     public NoiseSchedule Schedule { get; }
     public PromptEncoder Prompts { get; }
     public Prediction Prediction => NoiseSchedule.ParsePrediction(Config.unet.prediction_type);
-    public Device Device => Unet.device;
+    public Device Device => Unet.parameters().First().device;
 
     public FoundationModel(FoundationConfig config, WordTokenizer tokenizer, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae)
     {
         (Config, Tokenizer, TextEncoder, Unet, Vae) = (config, tokenizer, text, unet, vae);
         Schedule = new NoiseSchedule(config.train_timesteps, config.beta_start, config.beta_end);
-        TextEncoder.requires_grad_(false).eval();
-        Vae.requires_grad_(false).eval();
+        TextEncoder.Freeze().eval();
+        Vae.Freeze().eval();
         Unet.eval();
         Prompts = new PromptEncoder(tokenizer, text);
     }
@@ -71,12 +73,9 @@ public sealed class FoundationModel : IDisposable
         ClipTextModel? text = null; UNet2DConditionModel? unet = null; AutoencoderKL? vae = null;
         try
         {
-            using (Torch.nn.init.no_init())
-            {
-                text = new ClipTextModel(config.text_encoder);
-                unet = new UNet2DConditionModel(config.unet);
-                vae = new AutoencoderKL(config.vae);
-            }
+            text = new ClipTextModel(config.text_encoder);
+            unet = new UNet2DConditionModel(config.unet);
+            vae = new AutoencoderKL(config.vae);
             Serialization.LoadModule(text, Path.Combine(folder, "text_encoder.safetensors"));
             Serialization.LoadModule(unet, Path.Combine(folder, "unet.safetensors"));
             Serialization.LoadModule(vae, Path.Combine(folder, "vae.safetensors"));
@@ -104,7 +103,7 @@ public sealed class FoundationModel : IDisposable
     /// <summary>z = scaling_factor · E(x): images in [−1, 1] → diffusion latents (posterior mean).</summary>
     public Tensor EncodeImages(Tensor images)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         using var q = Vae.encode(images);
         return q.mean * Config.vae.scaling_factor;
     }
@@ -112,7 +111,7 @@ public sealed class FoundationModel : IDisposable
     /// <summary>x = D(z / scaling_factor), clamped to [−1, 1].</summary>
     public Tensor DecodeLatents(Tensor z)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         using var unscaled = z / Config.vae.scaling_factor;
         using var x = Vae.decode(unscaled);
         return x.clamp(-1, 1);

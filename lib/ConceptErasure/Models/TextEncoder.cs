@@ -5,8 +5,10 @@
 //
 // Parameter names follow Hugging Face's CLIPTextModel (text_model.embeddings.token_embedding.weight,
 // text_model.encoder.layers.0.self_attn.q_proj.weight, …).
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Models;
 
@@ -30,72 +32,67 @@ public sealed record TextEncoderConfig
     };
 }
 
-/// <summary>One pre-norm layer: x + SelfAttn(LN(x)), then x + MLP(LN(x)) with quick-GELU as in CLIP.</summary>
-public sealed class ClipEncoderLayer : Module
+/// <summary>q/k/v/out projections of one layer's self-attention (HF's CLIPAttention).</summary>
+public sealed class ClipAttention : nn.Module
 {
-    readonly int heads;
-    public readonly Linear q_proj, k_proj, v_proj, out_proj;
-    public readonly LayerNorm layer_norm1, layer_norm2;
-    public readonly Linear fc1, fc2;
+    public readonly Linear k_proj, v_proj, q_proj, out_proj;
+    public ClipAttention(long width) : base(nameof(ClipAttention))
+    {
+        k_proj = nn.Linear(width, width);
+        v_proj = nn.Linear(width, width);
+        q_proj = nn.Linear(width, width);
+        out_proj = nn.Linear(width, width);
+        RegisterComponents();
+    }
+}
 
-    public ClipEncoderLayer(TextEncoderConfig c)
+/// <summary>fc1 → quick-GELU → fc2 (HF's CLIPMLP).</summary>
+public sealed class ClipMlp : nn.Module
+{
+    public readonly Linear fc1, fc2;
+    public ClipMlp(long width, long inner) : base(nameof(ClipMlp))
+    {
+        fc1 = nn.Linear(width, inner);
+        fc2 = nn.Linear(inner, width);
+        RegisterComponents();
+    }
+}
+
+/// <summary>One pre-norm layer: x + SelfAttn(LN(x)), then x + MLP(LN(x)) with quick-GELU as in CLIP.</summary>
+public sealed class ClipEncoderLayer : nn.Module
+{
+    public readonly ClipAttention self_attn;
+    public readonly LayerNorm layer_norm1;
+    public readonly ClipMlp mlp;
+    public readonly LayerNorm layer_norm2;
+    readonly long heads;
+
+    public ClipEncoderLayer(TextEncoderConfig c) : base(nameof(ClipEncoderLayer))
     {
         heads = c.num_attention_heads;
-        var attn = register_module("self_attn", new AttentionProjections(c.hidden_size));
-        (q_proj, k_proj, v_proj, out_proj) = (attn.q_proj, attn.k_proj, attn.v_proj, attn.out_proj);
-        layer_norm1 = register_module("layer_norm1", new LayerNorm(c.hidden_size, c.layer_norm_eps));
-        var mlp = register_module("mlp", new Mlp(c.hidden_size, c.intermediate_size));
-        (fc1, fc2) = (mlp.fc1, mlp.fc2);
-        layer_norm2 = register_module("layer_norm2", new LayerNorm(c.hidden_size, c.layer_norm_eps));
-        config = c;
+        self_attn = new ClipAttention(c.hidden_size);
+        layer_norm1 = nn.LayerNorm(c.hidden_size, c.layer_norm_eps);
+        mlp = new ClipMlp(c.hidden_size, c.intermediate_size);
+        layer_norm2 = nn.LayerNorm(c.hidden_size, c.layer_norm_eps);
+        RegisterComponents();
     }
-    readonly TextEncoderConfig config;
 
     /// <param name="x">(B, T, D)</param><param name="mask">(1, 1, T, T) bool, true = may attend</param>
     public Tensor forward(Tensor x, Tensor mask)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         long B = x.size(0), T = x.size(1), D = x.size(2), d = D / heads;
         // 1. self-attention, pre-norm                                                  // (B, heads, T, d)
         var h = layer_norm1.forward(x);
-        var q = q_proj.forward(h).view(B, T, heads, d).transpose(1, 2);
-        var k = k_proj.forward(h).view(B, T, heads, d).transpose(1, 2);
-        var v = v_proj.forward(h).view(B, T, heads, d).transpose(1, 2);
-        var a = F.scaled_dot_product_attention(q, k, v, mask).transpose(1, 2).reshape(B, T, D);
-        x = x + out_proj.forward(a);
+        var q = self_attn.q_proj.forward(h).view(B, T, heads, d).transpose(1, 2);
+        var k = self_attn.k_proj.forward(h).view(B, T, heads, d).transpose(1, 2);
+        var v = self_attn.v_proj.forward(h).view(B, T, heads, d).transpose(1, 2);
+        var a = nn.functional.scaled_dot_product_attention(q, k, v, mask).transpose(1, 2).reshape(B, T, D);
+        x = x + self_attn.out_proj.forward(a);
         // 2. MLP with quick-GELU: z·σ(1.702 z)
-        var z = fc1.forward(layer_norm2.forward(x));
-        x = x + fc2.forward(z * (z * 1.702).sigmoid());
-        return x.MoveToOuterScope();
-    }
-
-    protected override Module CloneModule() => new ClipEncoderLayer(config);
-
-    sealed class AttentionProjections : Module
-    {
-        public readonly Linear q_proj, k_proj, v_proj, out_proj;
-        readonly long width;
-        public AttentionProjections(long width)
-        {
-            this.width = width;
-            k_proj = register_module("k_proj", new Linear(width, width));
-            v_proj = register_module("v_proj", new Linear(width, width));
-            q_proj = register_module("q_proj", new Linear(width, width));
-            out_proj = register_module("out_proj", new Linear(width, width));
-        }
-        protected override Module CloneModule() => new AttentionProjections(width);
-    }
-    sealed class Mlp : Module
-    {
-        public readonly Linear fc1, fc2;
-        readonly long width, inner;
-        public Mlp(long width, long inner)
-        {
-            (this.width, this.inner) = (width, inner);
-            fc1 = register_module("fc1", new Linear(width, inner));
-            fc2 = register_module("fc2", new Linear(inner, width));
-        }
-        protected override Module CloneModule() => new Mlp(width, inner);
+        var z = mlp.fc1.forward(layer_norm2.forward(x));
+        x = x + mlp.fc2.forward(z * (z * 1.702).sigmoid());
+        return x.MoveToOuterDisposeScope();
     }
 }
 
@@ -105,51 +102,82 @@ public sealed record TextEncoding(Tensor last_hidden_state, Tensor pooled) : IDi
     public void Dispose() { last_hidden_state.Dispose(); pooled.Dispose(); }
 }
 
-public sealed class ClipTextModel : Module
+/// <summary>Token and position embeddings (HF's CLIPTextEmbeddings), initialised N(0, 0.02²) and N(0, 0.01²).</summary>
+public sealed class ClipTextEmbeddings : nn.Module
+{
+    public readonly Embedding token_embedding, position_embedding;
+    public ClipTextEmbeddings(TextEncoderConfig c) : base(nameof(ClipTextEmbeddings))
+    {
+        token_embedding = nn.Embedding(c.vocab_size, c.hidden_size);
+        position_embedding = nn.Embedding(c.max_position_embeddings, c.hidden_size);
+        using (no_grad())
+        {
+            token_embedding.weight!.normal_(0, 0.02);
+            position_embedding.weight!.normal_(0, 0.01);
+        }
+        RegisterComponents();
+    }
+}
+
+/// <summary>The stack of layers (HF's CLIPEncoder).</summary>
+public sealed class ClipEncoder : nn.Module
+{
+    public readonly ModuleList<ClipEncoderLayer> layers;
+    public ClipEncoder(TextEncoderConfig c) : base(nameof(ClipEncoder))
+    {
+        layers = nn.ModuleList(Enumerable.Range(0, c.num_hidden_layers).Select(_ => new ClipEncoderLayer(c)).ToArray());
+        RegisterComponents();
+    }
+}
+
+/// <summary>Embeddings → causal encoder → final layer norm (HF's CLIPTextTransformer, the `text_model` of the keys).</summary>
+public sealed class ClipTextTransformer : nn.Module
+{
+    public readonly ClipTextEmbeddings embeddings;
+    public readonly ClipEncoder encoder;
+    public readonly LayerNorm final_layer_norm;
+    public ClipTextTransformer(TextEncoderConfig c) : base(nameof(ClipTextTransformer))
+    {
+        embeddings = new ClipTextEmbeddings(c);
+        encoder = new ClipEncoder(c);
+        final_layer_norm = nn.LayerNorm(c.hidden_size, c.layer_norm_eps);
+        RegisterComponents();
+    }
+}
+
+public sealed class ClipTextModel : nn.Module
 {
     public readonly TextEncoderConfig config;
-    public readonly Embedding token_embedding, position_embedding;
-    public readonly ModuleList<ClipEncoderLayer> layers;
-    public readonly LayerNorm final_layer_norm;
+    public readonly ClipTextTransformer text_model;
 
-    public ClipTextModel(TextEncoderConfig config)
+    public ClipTextModel(TextEncoderConfig config) : base(nameof(ClipTextModel))
     {
         this.config = config;
-        var text = register_module("text_model", new Holder());
-        var emb = text.Add("embeddings", new Holder());
-        token_embedding = emb.Add("token_embedding", new Embedding(config.vocab_size, config.hidden_size, std: 0.02));
-        position_embedding = emb.Add("position_embedding", new Embedding(config.max_position_embeddings, config.hidden_size, std: 0.01));
-        var encoder = text.Add("encoder", new Holder());
-        layers = encoder.Add("layers", new ModuleList<ClipEncoderLayer>(Enumerable.Range(0, config.num_hidden_layers).Select(_ => new ClipEncoderLayer(config))));
-        final_layer_norm = text.Add("final_layer_norm", new LayerNorm(config.hidden_size, config.layer_norm_eps));
+        text_model = new ClipTextTransformer(config);
+        RegisterComponents();
     }
 
     /// <param name="input_ids">(B, T) int64 token ids, padded to the context length.</param>
     /// <param name="eos_index">(B) int64 position of the end-of-text token of each row (for the pooled output).</param>
     public TextEncoding forward(Tensor input_ids, Tensor eos_index)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         long B = input_ids.size(0), T = input_ids.size(1);
         if (T > config.max_position_embeddings)
             throw new ArgumentException($"text encoder: {T} tokens exceed the context length {config.max_position_embeddings}");
+        var m = text_model;
         // 1. embeddings                                                                 // (B, T, D)
-        var positions = torch.arange(T, device: input_ids.device);
-        var x = token_embedding.forward(input_ids) + position_embedding.forward(positions).unsqueeze(0);
+        var positions = arange(T, device: input_ids.device);
+        var x = m.embeddings.token_embedding.forward(input_ids) + m.embeddings.position_embedding.forward(positions).unsqueeze(0);
         // 2. causal transformer: token i sees tokens ≤ i, as in CLIP
-        var mask = torch.ones([T, T], ScalarType.Bool, input_ids.device).tril().reshape(1, 1, T, T);
-        foreach (var layer in layers) x = layer.forward(x, mask);
+        var mask = ones([T, T], ScalarType.Bool, input_ids.device).tril().reshape(1, 1, T, T);
+        foreach (var layer in m.encoder.layers) x = layer.forward(x, mask);
         // 3. final norm; pooled = the state at each row's end-of-text token               // (B, D)
-        x = final_layer_norm.forward(x);
+        x = m.final_layer_norm.forward(x);
         var pooled = x.gather(1, eos_index.reshape(B, 1, 1).expand(B, 1, x.size(2))).squeeze(1);
-        return new TextEncoding(x.MoveToOuterScope(), pooled.MoveToOuterScope());
+        return new TextEncoding(x.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
     }
 
-    protected override Module CloneModule() => new ClipTextModel(config);
-}
-
-/// <summary>A module that only groups children under a name (text_model, embeddings, encoder, …).</summary>
-public sealed class Holder : Module
-{
-    public T Add<T>(string name, T module) where T : Module => register_module(name, module);
-    protected override Module CloneModule() => throw new NotSupportedException("a Holder is cloned by its owner");
+    /// <summary>A deep copy with its own parameters.</summary>
+    public ClipTextModel Clone() => this.Clone(() => new ClipTextModel(config));
 }

@@ -4,8 +4,10 @@
 // diffusers (down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight, …) so "only attn2" (ESD-x) and
 // "all but attn2" (ESD-u) select the same roles here as on Stable Diffusion; UNetConfig.StableDiffusionV1
 // builds SD v1's exact architecture (859,520,964 parameters) from the same code.
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
+using TorchSharp;
+using TorchSharp.Modules;
+using ConceptErasure.Engine;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Models;
 
@@ -57,23 +59,22 @@ public static class TimestepFeatures
 {
     public static Tensor Embed(Tensor timesteps, int dim)   // (B) → (B, dim)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var half = dim / 2;
-        var freqs = (torch.arange(0, half, 1, ScalarType.Float32, timesteps.device) * (-Math.Log(10000) / half)).exp();
+        var freqs = (arange(0, half, 1, ScalarType.Float32, timesteps.device) * (-Math.Log(10000) / half)).exp();
         var args = timesteps.to(ScalarType.Float32).unsqueeze(1) * freqs.unsqueeze(0);
-        return torch.cat([args.cos(), args.sin()], 1).MoveToOuterScope();
+        return cat([args.cos(), args.sin()], 1).MoveToOuterDisposeScope();
     }
 }
 
-public sealed class TimestepEmbedding : Module<Tensor, Tensor>
+public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
 {
     public readonly Linear linear_1, linear_2;
-    readonly long inDim, outDim;
-    public TimestepEmbedding(long in_dim, long time_embed_dim)
+    public TimestepEmbedding(long in_dim, long time_embed_dim) : base(nameof(TimestepEmbedding))
     {
-        (inDim, outDim) = (in_dim, time_embed_dim);
-        linear_1 = register_module("linear_1", new Linear(in_dim, time_embed_dim));
-        linear_2 = register_module("linear_2", new Linear(time_embed_dim, time_embed_dim));
+        linear_1 = nn.Linear(in_dim, time_embed_dim);
+        linear_2 = nn.Linear(time_embed_dim, time_embed_dim);
+        RegisterComponents();
     }
     public override Tensor forward(Tensor x)
     {
@@ -81,173 +82,164 @@ public sealed class TimestepEmbedding : Module<Tensor, Tensor>
         using var a = h.silu();
         return linear_2.forward(a);
     }
-    protected override Module CloneModule() => new TimestepEmbedding(inDim, outDim);
 }
 
 /// <summary>GN → SiLU → conv → + time → GN → SiLU → conv, plus a (1×1 conv) shortcut: ResNet block of SD.</summary>
-public sealed class ResnetBlock2D : Module
+public sealed class ResnetBlock2D : nn.Module
 {
-    public readonly GroupNorm norm1, norm2;
-    public readonly Conv2d conv1, conv2;
+    public readonly GroupNorm norm1;
+    public readonly Conv2d conv1;
     public readonly Linear? time_emb_proj;
+    public readonly GroupNorm norm2;
+    public readonly Conv2d conv2;
     public readonly Conv2d? conv_shortcut;
-    readonly long inCh, outCh, tembCh, groups;
-    readonly double eps;
 
-    public ResnetBlock2D(long in_channels, long out_channels, long temb_channels, long groups, double eps)
+    public ResnetBlock2D(long in_channels, long out_channels, long temb_channels, long groups, double eps) : base(nameof(ResnetBlock2D))
     {
-        (inCh, outCh, tembCh, this.groups, this.eps) = (in_channels, out_channels, temb_channels, groups, eps);
-        norm1 = register_module("norm1", new GroupNorm(groups, in_channels, eps));
-        conv1 = register_module("conv1", new Conv2d(in_channels, out_channels, 3, padding: 1));
-        time_emb_proj = temb_channels > 0 ? register_module("time_emb_proj", new Linear(temb_channels, out_channels)) : null;
-        norm2 = register_module("norm2", new GroupNorm(groups, out_channels, eps));
-        conv2 = register_module("conv2", new Conv2d(out_channels, out_channels, 3, padding: 1));
-        conv_shortcut = in_channels != out_channels ? register_module("conv_shortcut", new Conv2d(in_channels, out_channels, 1)) : null;
+        norm1 = Layers.GroupNorm(groups, in_channels, eps);
+        conv1 = nn.Conv2d(in_channels, out_channels, 3, padding: 1);
+        time_emb_proj = temb_channels > 0 ? nn.Linear(temb_channels, out_channels) : null;
+        norm2 = Layers.GroupNorm(groups, out_channels, eps);
+        conv2 = nn.Conv2d(out_channels, out_channels, 3, padding: 1);
+        conv_shortcut = in_channels != out_channels ? nn.Conv2d(in_channels, out_channels, 1) : null;
+        RegisterComponents();
     }
 
     public Tensor forward(Tensor x, Tensor? temb)   // (B, in, H, W), (B, temb) → (B, out, H, W)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var h = conv1.forward(norm1.forward(x).silu());
         if (time_emb_proj is not null && temb is not null)
             h = h + time_emb_proj.forward(temb.silu()).unsqueeze(-1).unsqueeze(-1);
         h = conv2.forward(norm2.forward(h).silu());
         var skip = conv_shortcut is null ? x : conv_shortcut.forward(x);
-        return (skip + h).MoveToOuterScope();
+        return (skip + h).MoveToOuterDisposeScope();
     }
-    protected override Module CloneModule() => new ResnetBlock2D(inCh, outCh, tembCh, groups, eps);
 }
 
 /// <summary>GEGLU feed-forward (Shazeer 2020): ff.net.0.proj → h·GELU(gate) → ff.net.2, inner width 4·dim.</summary>
-public sealed class FeedForward : Module<Tensor, Tensor>
+public sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
-    public readonly Linear proj, out_linear;
-    readonly long dim;
-    public FeedForward(long dim)
+    public readonly ModuleList<nn.Module> net;           // [GEGLU (proj), Dropout, Linear], diffusers' ff.net.{0,2}
+    // TorchSharp registers every Module-typed field under its name, so the aliases are properties.
+    public Linear proj => ((Geglu)net[0]).proj;
+    public Linear out_linear => (Linear)net[2];
+
+    public FeedForward(long dim) : base(nameof(FeedForward))
     {
-        this.dim = dim;
         var inner = 4 * dim;
-        var net0 = new GegluHolder(new Linear(dim, inner * 2));
-        proj = net0.proj;
-        out_linear = new Linear(inner, dim);
-        register_module("net", new ModuleList<Module>([net0, new Dropout(0), out_linear]));
+        net = nn.ModuleList<nn.Module>(new Geglu(nn.Linear(dim, inner * 2)), nn.Dropout(0), nn.Linear(inner, dim));
+        RegisterComponents();
     }
     public override Tensor forward(Tensor x)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var parts = proj.forward(x).chunk(2, -1);                 // hidden, gate
-        return out_linear.forward(parts[0] * parts[1].gelu()).MoveToOuterScope();
+        return out_linear.forward(parts[0] * parts[1].gelu()).MoveToOuterDisposeScope();
     }
-    protected override Module CloneModule() => new FeedForward(dim);
 
-    sealed class GegluHolder : Module
+    sealed class Geglu : nn.Module
     {
         public readonly Linear proj;
-        public GegluHolder(Linear proj) => this.proj = register_module("proj", proj);
-        protected override Module CloneModule() => new GegluHolder(new Linear(proj.in_features, proj.out_features));
+        public Geglu(Linear proj) : base("GEGLU") { this.proj = proj; RegisterComponents(); }
     }
 }
 
 /// <summary>x + attn1(LN x); x + attn2(LN x, context); x + ff(LN x).</summary>
-public sealed class BasicTransformerBlock : Module
+public sealed class BasicTransformerBlock : nn.Module
 {
-    public readonly LayerNorm norm1, norm2, norm3;
-    public readonly Attention attn1, attn2;
+    public readonly LayerNorm norm1;
+    public readonly Attention attn1;
+    public readonly LayerNorm norm2;
+    public readonly Attention attn2;
+    public readonly LayerNorm norm3;
     public readonly FeedForward ff;
-    readonly long dim, heads, contextDim;
 
-    public BasicTransformerBlock(long dim, long heads, long context_dim)
+    public BasicTransformerBlock(long dim, long heads, long context_dim) : base(nameof(BasicTransformerBlock))
     {
-        (this.dim, this.heads, contextDim) = (dim, heads, context_dim);
-        norm1 = register_module("norm1", new LayerNorm(dim));
-        attn1 = register_module("attn1", new Attention(dim, null, heads, dim / heads));
-        norm2 = register_module("norm2", new LayerNorm(dim));
-        attn2 = register_module("attn2", new Attention(dim, context_dim, heads, dim / heads));
-        norm3 = register_module("norm3", new LayerNorm(dim));
-        ff = register_module("ff", new FeedForward(dim));
+        norm1 = nn.LayerNorm(dim);
+        attn1 = new Attention(dim, null, heads, dim / heads);
+        norm2 = nn.LayerNorm(dim);
+        attn2 = new Attention(dim, context_dim, heads, dim / heads);
+        norm3 = nn.LayerNorm(dim);
+        ff = new FeedForward(dim);
+        RegisterComponents();
     }
 
     public Tensor forward(Tensor x, Tensor context)   // (B, HW, dim), (B, S, ctx)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         x = x + attn1.forward(norm1.forward(x));
         x = x + attn2.forward(norm2.forward(x), context);
         x = x + ff.forward(norm3.forward(x));
-        return x.MoveToOuterScope();
+        return x.MoveToOuterDisposeScope();
     }
-    protected override Module CloneModule() => new BasicTransformerBlock(dim, heads, contextDim);
 }
 
 /// <summary>GN → 1×1 proj_in → tokens → transformer block → 1×1 proj_out → + residual (diffusers' Transformer2DModel).</summary>
-public sealed class Transformer2DModel : Module
+public sealed class Transformer2DModel : nn.Module
 {
     public readonly GroupNorm norm;
-    public readonly Conv2d proj_in, proj_out;
+    public readonly Conv2d proj_in;
     public readonly ModuleList<BasicTransformerBlock> transformer_blocks;
-    readonly long channels, heads, contextDim, groups;
+    public readonly Conv2d proj_out;
 
-    public Transformer2DModel(long channels, long heads, long context_dim, long groups)
+    public Transformer2DModel(long channels, long heads, long context_dim, long groups) : base(nameof(Transformer2DModel))
     {
-        (this.channels, this.heads, contextDim, this.groups) = (channels, heads, context_dim, groups);
-        norm = register_module("norm", new GroupNorm(groups, channels, 1e-6));
-        proj_in = register_module("proj_in", new Conv2d(channels, channels, 1));
-        transformer_blocks = register_module("transformer_blocks", new ModuleList<BasicTransformerBlock>([new BasicTransformerBlock(channels, heads, context_dim)]));
-        proj_out = register_module("proj_out", new Conv2d(channels, channels, 1));
+        norm = Layers.GroupNorm(groups, channels, 1e-6);
+        proj_in = nn.Conv2d(channels, channels, 1);
+        transformer_blocks = nn.ModuleList(new BasicTransformerBlock(channels, heads, context_dim));
+        proj_out = nn.Conv2d(channels, channels, 1);
+        RegisterComponents();
     }
 
     public Tensor forward(Tensor x, Tensor context)   // (B, C, H, W) → (B, C, H, W)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         long B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
         var h = proj_in.forward(norm.forward(x));
         h = h.permute(0, 2, 3, 1).reshape(B, H * W, C);                         // (B, HW, C)
         foreach (var block in transformer_blocks) h = block.forward(h, context);
         h = h.reshape(B, H, W, C).permute(0, 3, 1, 2);                           // (B, C, H, W)
-        return (proj_out.forward(h) + x).MoveToOuterScope();
+        return (proj_out.forward(h) + x).MoveToOuterDisposeScope();
     }
-    protected override Module CloneModule() => new Transformer2DModel(channels, heads, contextDim, groups);
 }
 
-public sealed class Downsample2D : Module<Tensor, Tensor>
+public sealed class Downsample2D : nn.Module<Tensor, Tensor>
 {
     public readonly Conv2d conv;
-    readonly long ch;
-    public Downsample2D(long channels) { ch = channels; conv = register_module("conv", new Conv2d(channels, channels, 3, stride: 2, padding: 1)); }
+    public Downsample2D(long channels) : base(nameof(Downsample2D)) { conv = nn.Conv2d(channels, channels, 3, stride: 2, padding: 1); RegisterComponents(); }
     public override Tensor forward(Tensor x) => conv.forward(x);
-    protected override Module CloneModule() => new Downsample2D(ch);
 }
 
-public sealed class Upsample2D : Module<Tensor, Tensor>
+public sealed class Upsample2D : nn.Module<Tensor, Tensor>
 {
     public readonly Conv2d conv;
-    readonly long ch;
-    public Upsample2D(long channels) { ch = channels; conv = register_module("conv", new Conv2d(channels, channels, 3, padding: 1)); }
+    public Upsample2D(long channels) : base(nameof(Upsample2D)) { conv = nn.Conv2d(channels, channels, 3, padding: 1); RegisterComponents(); }
     public override Tensor forward(Tensor x)
     {
-        using var up = F.upsample_nearest(x, 2);
+        using var up = nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
         return conv.forward(up);
     }
-    protected override Module CloneModule() => new Upsample2D(ch);
 }
 
 /// <summary>CrossAttnDownBlock2D (with attentions) or DownBlock2D (without): resnets[i] (+ attentions[i]), then an
 /// optional stride-2 downsampler. Returns the output and every intermediate state for the skip connections.</summary>
-public sealed class UNetDownBlock : Module
+public sealed class UNetDownBlock : nn.Module
 {
     public readonly ModuleList<ResnetBlock2D> resnets;
     public readonly ModuleList<Transformer2DModel>? attentions;
     public readonly ModuleList<Downsample2D>? downsamplers;
-    readonly Func<UNetDownBlock> clone;
 
-    public UNetDownBlock(long in_ch, long out_ch, long temb, int layers, bool attention, bool downsample, UNetConfig c)
+    public UNetDownBlock(long in_ch, long out_ch, long temb, int layers, bool attention, bool downsample, UNetConfig c) : base(nameof(UNetDownBlock))
     {
-        resnets = register_module("resnets", new ModuleList<ResnetBlock2D>(Enumerable.Range(0, layers)
-            .Select(i => new ResnetBlock2D(i == 0 ? in_ch : out_ch, out_ch, temb, c.norm_num_groups, c.norm_eps))));
+        resnets = nn.ModuleList(Enumerable.Range(0, layers)
+            .Select(i => new ResnetBlock2D(i == 0 ? in_ch : out_ch, out_ch, temb, c.norm_num_groups, c.norm_eps)).ToArray());
         if (attention)
-            attentions = register_module("attentions", new ModuleList<Transformer2DModel>(Enumerable.Range(0, layers)
-                .Select(_ => new Transformer2DModel(out_ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups))));
-        if (downsample) downsamplers = register_module("downsamplers", new ModuleList<Downsample2D>([new Downsample2D(out_ch)]));
-        clone = () => new UNetDownBlock(in_ch, out_ch, temb, layers, attention, downsample, c);
+            attentions = nn.ModuleList(Enumerable.Range(0, layers)
+                .Select(_ => new Transformer2DModel(out_ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups)).ToArray());
+        if (downsample) downsamplers = nn.ModuleList(new Downsample2D(out_ch));
+        RegisterComponents();
     }
 
     public Tensor forward(Tensor x, Tensor temb, Tensor context, List<Tensor> skips)
@@ -261,31 +253,29 @@ public sealed class UNetDownBlock : Module
         if (downsamplers is not null) { x = downsamplers[0].forward(x); skips.Add(x); }
         return x;
     }
-    protected override Module CloneModule() => clone();
 }
 
 /// <summary>CrossAttnUpBlock2D / UpBlock2D: each resnet takes the concatenation with one skip, then an optional
 /// nearest-neighbour ×2 upsampler with a 3×3 conv.</summary>
-public sealed class UNetUpBlock : Module
+public sealed class UNetUpBlock : nn.Module
 {
     public readonly ModuleList<ResnetBlock2D> resnets;
     public readonly ModuleList<Transformer2DModel>? attentions;
     public readonly ModuleList<Upsample2D>? upsamplers;
-    readonly Func<UNetUpBlock> clone;
 
-    public UNetUpBlock(long in_ch, long prev_out_ch, long out_ch, long temb, int layers, bool attention, bool upsample, UNetConfig c)
+    public UNetUpBlock(long in_ch, long prev_out_ch, long out_ch, long temb, int layers, bool attention, bool upsample, UNetConfig c) : base(nameof(UNetUpBlock))
     {
-        resnets = register_module("resnets", new ModuleList<ResnetBlock2D>(Enumerable.Range(0, layers).Select(j =>
+        resnets = nn.ModuleList(Enumerable.Range(0, layers).Select(j =>
         {
             var skipCh = j == layers - 1 ? in_ch : out_ch;
             var resIn = j == 0 ? prev_out_ch : out_ch;
             return new ResnetBlock2D(resIn + skipCh, out_ch, temb, c.norm_num_groups, c.norm_eps);
-        })));
+        }).ToArray());
         if (attention)
-            attentions = register_module("attentions", new ModuleList<Transformer2DModel>(Enumerable.Range(0, layers)
-                .Select(_ => new Transformer2DModel(out_ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups))));
-        if (upsample) upsamplers = register_module("upsamplers", new ModuleList<Upsample2D>([new Upsample2D(out_ch)]));
-        clone = () => new UNetUpBlock(in_ch, prev_out_ch, out_ch, temb, layers, attention, upsample, c);
+            attentions = nn.ModuleList(Enumerable.Range(0, layers)
+                .Select(_ => new Transformer2DModel(out_ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups)).ToArray());
+        if (upsample) upsamplers = nn.ModuleList(new Upsample2D(out_ch));
+        RegisterComponents();
     }
 
     public Tensor forward(Tensor x, Tensor temb, Tensor context, List<Tensor> skips)
@@ -294,28 +284,26 @@ public sealed class UNetUpBlock : Module
         {
             var skip = skips[^1];
             skips.RemoveAt(skips.Count - 1);
-            x = resnets[i].forward(torch.cat([x, skip], 1), temb);
+            x = resnets[i].forward(cat([x, skip], 1), temb);
             if (attentions is not null) x = attentions[i].forward(x, context);
         }
         if (upsamplers is not null) x = upsamplers[0].forward(x);
         return x;
     }
-    protected override Module CloneModule() => clone();
 }
 
 /// <summary>resnet → transformer → resnet at the lowest resolution (UNetMidBlock2DCrossAttn).</summary>
-public sealed class UNetMidBlock : Module
+public sealed class UNetMidBlock : nn.Module
 {
     public readonly ModuleList<ResnetBlock2D> resnets;
     public readonly ModuleList<Transformer2DModel>? attentions;
-    readonly Func<UNetMidBlock> clone;
-    public UNetMidBlock(long ch, long temb, bool attention, UNetConfig c)
+    public UNetMidBlock(long ch, long temb, bool attention, UNetConfig c) : base(nameof(UNetMidBlock))
     {
-        resnets = register_module("resnets", new ModuleList<ResnetBlock2D>([new ResnetBlock2D(ch, ch, temb, c.norm_num_groups, c.norm_eps),
-            new ResnetBlock2D(ch, ch, temb, c.norm_num_groups, c.norm_eps)]));
+        resnets = nn.ModuleList(new ResnetBlock2D(ch, ch, temb, c.norm_num_groups, c.norm_eps),
+            new ResnetBlock2D(ch, ch, temb, c.norm_num_groups, c.norm_eps));
         if (attention)
-            attentions = register_module("attentions", new ModuleList<Transformer2DModel>([new Transformer2DModel(ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups)]));
-        clone = () => new UNetMidBlock(ch, temb, attention, c);
+            attentions = nn.ModuleList(new Transformer2DModel(ch, c.attention_heads, c.cross_attention_dim, c.norm_num_groups));
+        RegisterComponents();
     }
     public Tensor forward(Tensor x, Tensor temb, Tensor context)
     {
@@ -323,45 +311,46 @@ public sealed class UNetMidBlock : Module
         if (attentions is not null) x = attentions[0].forward(x, context);
         return resnets[1].forward(x, temb);
     }
-    protected override Module CloneModule() => clone();
 }
 
-public sealed class UNet2DConditionModel : Module
+public sealed class UNet2DConditionModel : nn.Module
 {
     public readonly UNetConfig config;
-    public readonly Conv2d conv_in, conv_out;
+    public readonly Conv2d conv_in;
     public readonly TimestepEmbedding time_embedding;
     public readonly ModuleList<UNetDownBlock> down_blocks;
     public readonly UNetMidBlock mid_block;
     public readonly ModuleList<UNetUpBlock> up_blocks;
     public readonly GroupNorm conv_norm_out;
+    public readonly Conv2d conv_out;
 
-    public UNet2DConditionModel(UNetConfig config)
+    public UNet2DConditionModel(UNetConfig config) : base(nameof(UNet2DConditionModel))
     {
         config.Validate();
         this.config = config;
         var ch = config.block_out_channels;
         long temb = ch[0] * 4;
-        conv_in = register_module("conv_in", new Conv2d(config.in_channels, ch[0], 3, padding: 1));
-        time_embedding = register_module("time_embedding", new TimestepEmbedding(ch[0], temb));
+        conv_in = nn.Conv2d(config.in_channels, ch[0], 3, padding: 1);
+        time_embedding = new TimestepEmbedding(ch[0], temb);
 
         var downs = new List<UNetDownBlock>();
         for (var i = 0; i < ch.Length; i++)
             downs.Add(new UNetDownBlock(i == 0 ? ch[0] : ch[i - 1], ch[i], temb, config.layers_per_block,
                 config.down_block_types[i] == DownBlockType.CrossAttnDownBlock2D, downsample: i < ch.Length - 1, config));
-        down_blocks = register_module("down_blocks", new ModuleList<UNetDownBlock>(downs));
+        down_blocks = nn.ModuleList(downs.ToArray());
 
-        mid_block = register_module("mid_block", new UNetMidBlock(ch[^1], temb, config.mid_block_attention, config));
+        mid_block = new UNetMidBlock(ch[^1], temb, config.mid_block_attention, config);
 
         var rev = ch.Reverse().ToArray();
         var ups = new List<UNetUpBlock>();
         for (var i = 0; i < rev.Length; i++)
             ups.Add(new UNetUpBlock(in_ch: rev[Math.Min(i + 1, rev.Length - 1)], prev_out_ch: i == 0 ? rev[0] : rev[i - 1], out_ch: rev[i], temb,
                 config.layers_per_block + 1, config.up_block_types[i] == UpBlockType.CrossAttnUpBlock2D, upsample: i < rev.Length - 1, config));
-        up_blocks = register_module("up_blocks", new ModuleList<UNetUpBlock>(ups));
+        up_blocks = nn.ModuleList(ups.ToArray());
 
-        conv_norm_out = register_module("conv_norm_out", new GroupNorm(config.norm_num_groups, ch[0], config.norm_eps));
-        conv_out = register_module("conv_out", new Conv2d(ch[0], config.out_channels, 3, padding: 1));
+        conv_norm_out = Layers.GroupNorm(config.norm_num_groups, ch[0], config.norm_eps);
+        conv_out = nn.Conv2d(ch[0], config.out_channels, 3, padding: 1);
+        RegisterComponents();
     }
 
     /// <summary>The network output (ε̂ or v̂, per config.prediction_type).</summary>
@@ -370,7 +359,7 @@ public sealed class UNet2DConditionModel : Module
     /// <param name="context">(B, S, cross_attention_dim) text-encoder states</param>
     public Tensor forward(Tensor sample, Tensor timestep, Tensor context)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         // 1. time embedding                                                           // (B, 4·C0)
         var temb = time_embedding.forward(TimestepFeatures.Embed(timestep, config.block_out_channels[0]));
         // 2. down path, keeping every state for the skips
@@ -382,8 +371,9 @@ public sealed class UNet2DConditionModel : Module
         // 4. up path, consuming the skips in reverse
         foreach (var block in up_blocks) x = block.forward(x, temb, context, skips);
         // 5. output                                                                    // (B, out_channels, H, W)
-        return conv_out.forward(conv_norm_out.forward(x).silu()).MoveToOuterScope();
+        return conv_out.forward(conv_norm_out.forward(x).silu()).MoveToOuterDisposeScope();
     }
 
-    protected override Module CloneModule() => new UNet2DConditionModel(config);
+    /// <summary>A deep copy with its own parameters (θ and θ′ of erasure are two of these).</summary>
+    public UNet2DConditionModel Clone() => this.Clone(() => new UNet2DConditionModel(config));
 }

@@ -3,7 +3,10 @@
 // erasure and evaluation query the same few prompts thousands of times.
 using ConceptErasure.Data;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Pipelines;
 
@@ -29,8 +32,8 @@ public sealed class PromptEncoder : IDisposable
     {
         var items = prompts.Select(p => Strict ? Tokenizer.EncodeStrict(p) : Tokenizer.Encode(p)).ToList();
         var batch = new TokenBatch(items, Tokenizer.ContextLength);
-        var device = Text.device;
-        return (torch.tensor(batch.Ids, batch.Shape, device), torch.tensor(batch.Lengths.Select(l => l - 1).ToArray(), device: device));
+        var device = Text.DeviceOf();
+        return (torch.tensor(batch.Ids, batch.Shape, device: device), torch.tensor(batch.Lengths.Select(l => l - 1).ToArray(), device: device));
     }
 
     /// <summary>c = τ(prompts): (B, T, D) text states, without gradient; cached per prompt.</summary>
@@ -39,8 +42,8 @@ public sealed class PromptEncoder : IDisposable
         var missing = prompts.Where(p => !cache.ContainsKey(p)).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
-            using var scope = torch.NewDisposeScope();
-            using var _ = torch.no_grad();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
             var (ids, eos) = Tokenize(missing);
             using var enc = Text.forward(ids, eos);
             for (var i = 0; i < missing.Count; i++)

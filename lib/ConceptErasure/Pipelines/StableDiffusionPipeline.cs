@@ -6,7 +6,10 @@
 // from a given z_t — possibly with another UNet (the partial-diffusion hand-over).
 using ConceptErasure.Models;
 using ConceptErasure.Schedulers;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Pipelines;
 
@@ -40,17 +43,17 @@ public sealed class StableDiffusionPipeline(FoundationModel model)
     /// <summary>Guided ε̃ for a batch: one UNet call on [uncond; cond].</summary>
     public Tensor GuidedEpsilon(UNet2DConditionModel unet, Tensor zt, int t, Tensor cond, Tensor uncond, double scale)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var B = zt.size(0);
         var ts = torch.full([B], t, ScalarType.Int64, zt.device);
-        if (scale == 1.0) return Epsilon(unet, zt, ts, cond).MoveToOuterScope();
+        if (scale == 1.0) return Epsilon(unet, zt, ts, cond).MoveToOuterDisposeScope();
         var eps = Epsilon(unet, torch.cat([zt, zt]), torch.cat([ts, ts]), torch.cat([uncond, cond])).chunk(2);
-        return (eps[0] + (eps[1] - eps[0]) * scale).MoveToOuterScope();
+        return (eps[0] + (eps[1] - eps[0]) * scale).MoveToOuterDisposeScope();
     }
 
     /// <summary>Initial latents z_T ~ N(0, I) from a seeded generator, (B, C, h, w).</summary>
     public Tensor InitialNoise(int batch, Generator generator) =>
-        torch.randn([batch, Model.Unet.config.in_channels, Model.Unet.config.sample_size, Model.Unet.config.sample_size], generator, device: Model.Device);
+        Rng.randn([batch, Model.Unet.config.in_channels, Model.Unet.config.sample_size, Model.Unet.config.sample_size], generator, Model.Device);
 
     /// <summary>Runs DDIM from grid index <paramref name="from"/> (0 = pure noise) up to, not including, index
     /// <paramref name="to"/> (steps = the end), and returns the latents reached: z at timestep grid[to−1]'s
@@ -61,16 +64,16 @@ public sealed class StableDiffusionPipeline(FoundationModel model)
         o.Validate();
         var grid = Ddim.Timesteps(o.steps);
         if (from < 0 || to > grid.Length || from > to) throw new ArgumentOutOfRangeException(nameof(from), $"denoise range [{from}, {to}) outside [0, {grid.Length}]");
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         var current = z.alias();
         for (var i = from; i < to; i++)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var t = grid[i];
             var eps = GuidedEpsilon(unet, current, t, cond, uncond, o.guidance_scale);     // 1. guided ε̃
             var next = Ddim.Step(eps, t, Ddim.Previous(t, o.steps), current, o.eta, noise);  // 2. z_t → z_prev
             current.Dispose();
-            current = next.MoveToOuterScope();
+            current = next.MoveToOuterDisposeScope();
             onStep?.Invoke(i);
         }
         return current;
@@ -82,11 +85,11 @@ public sealed class StableDiffusionPipeline(FoundationModel model)
     /// <summary>Generates images (B, 3, 32, 32) in [−1, 1] for prompts, one seeded noise per prompt.</summary>
     public Tensor Generate(IReadOnlyList<string> prompts, SamplingOptions o, Generator generator, UNet2DConditionModel? unet = null)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var cond = Model.Prompts.Encode(prompts);
         var uncond = Model.Prompts.Encode(Enumerable.Repeat("", prompts.Count).ToList());
         var z = InitialNoise(prompts.Count, generator);
         var z0 = Denoise(unet ?? Model.Unet, z, cond, uncond, o, 0, o.steps, generator);
-        return Model.DecodeLatents(z0).MoveToOuterScope();
+        return Model.DecodeLatents(z0).MoveToOuterDisposeScope();
     }
 }

@@ -7,7 +7,10 @@
 //   z_prev = √ᾱ_prev ẑ₀ + √(1 − ᾱ_prev − σ_t²) ε̂ + σ_t ξ,   ξ ~ N(0, I)
 // Timesteps follow diffusers' "leading" spacing with steps_offset 1 (SD's setting): t_i = i·(T/N) + 1, and
 // ᾱ_prev of the last step is ᾱ_0 ("set_alpha_to_one = False").
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Schedulers;
 
@@ -31,12 +34,12 @@ public sealed class DdimScheduler(NoiseSchedule schedule)
     /// <summary>One DDIM update z_t → z_prev given ε̂ (eta = 0: deterministic).</summary>
     public Tensor Step(Tensor epsilon, int t, int tPrev, Tensor zt, double eta = 0, Generator? generator = null)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         double a = Schedule.AlphasCumprod[t], ap = AlphaPrev(tPrev);
         var x0 = (zt - epsilon * Math.Sqrt(1 - a)) / Math.Sqrt(a);
         var sigma = eta * Math.Sqrt((1 - ap) / (1 - a)) * Math.Sqrt(1 - a / ap);
         var next = x0 * Math.Sqrt(ap) + epsilon * Math.Sqrt(Math.Max(0, 1 - ap - sigma * sigma));
-        if (sigma > 0) next = next + torch.randn_like(zt, generator) * sigma;
-        return next.MoveToOuterScope();
+        if (sigma > 0) next = next + Rng.randn(zt.shape, generator, zt.device, zt.dtype) * sigma;
+        return next.MoveToOuterDisposeScope();
     }
 }

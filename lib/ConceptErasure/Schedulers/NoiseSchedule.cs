@@ -5,7 +5,10 @@
 //   ε-prediction: network ≈ ε;   v-prediction (Salimans & Ho 2022): network ≈ v = √ᾱ ε − √(1−ᾱ) z_0
 //   ε̂ = √ᾱ v̂ + √(1−ᾱ) z_t,   ẑ₀ = √ᾱ z_t − √(1−ᾱ) v̂ = (z_t − √(1−ᾱ) ε̂)/√ᾱ
 // Pure: holds only the ᾱ table; every method maps tensors to tensors.
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Schedulers;
 
@@ -42,7 +45,7 @@ public sealed class NoiseSchedule
     /// <summary>ᾱ_t gathered for a batch of timesteps, shaped (B, 1, 1, 1) to broadcast over latents.</summary>
     public Tensor Alpha(Tensor timesteps, Tensor like)
     {
-        var ts = timesteps.ToInt64Array();
+        var ts = timesteps.data<long>().ToArray();
         var values = ts.Select(t => AlphasCumprod[CheckT(t)]).ToArray();
         using var host = torch.tensor(values, [values.Length, 1, 1, 1]);
         return host.to(like.dtype, like.device);
@@ -52,37 +55,37 @@ public sealed class NoiseSchedule
     /// <summary>z_t = √ᾱ z_0 + √(1−ᾱ) ε.</summary>
     public Tensor AddNoise(Tensor z0, Tensor noise, Tensor timesteps)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var a = Alpha(timesteps, z0);
-        return (z0 * a.sqrt() + noise * (1.0 - a).sqrt()).MoveToOuterScope();
+        return (z0 * a.sqrt() + noise * (1.0 - a).sqrt()).MoveToOuterDisposeScope();
     }
 
     /// <summary>The training target of the network for the given parameterisation.</summary>
     public Tensor Target(Prediction p, Tensor z0, Tensor noise, Tensor timesteps)
     {
         if (p == Prediction.Epsilon) return noise.alias();
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var a = Alpha(timesteps, z0);
-        return (noise * a.sqrt() - z0 * (1.0 - a).sqrt()).MoveToOuterScope();   // v = √ᾱ ε − √(1−ᾱ) z_0
+        return (noise * a.sqrt() - z0 * (1.0 - a).sqrt()).MoveToOuterDisposeScope();   // v = √ᾱ ε − √(1−ᾱ) z_0
     }
 
     /// <summary>ε̂ from the network output (identity for ε-prediction; √ᾱ v̂ + √(1−ᾱ) z_t for v).</summary>
     public Tensor Epsilon(Prediction p, Tensor output, Tensor zt, Tensor timesteps)
     {
         if (p == Prediction.Epsilon) return output.alias();
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var a = Alpha(timesteps, zt);
-        return (output * a.sqrt() + zt * (1.0 - a).sqrt()).MoveToOuterScope();
+        return (output * a.sqrt() + zt * (1.0 - a).sqrt()).MoveToOuterDisposeScope();
     }
 
     /// <summary>ẑ₀ = (z_t − √(1−ᾱ) ε̂)/√ᾱ, from the network output.</summary>
     public Tensor X0(Prediction p, Tensor output, Tensor zt, Tensor timesteps)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var a = Alpha(timesteps, zt);
         var x0 = p == Prediction.V
             ? zt * a.sqrt() - output * (1.0 - a).sqrt()
             : (zt - output * (1.0 - a).sqrt()) / a.sqrt();
-        return x0.MoveToOuterScope();
+        return x0.MoveToOuterDisposeScope();
     }
 }

@@ -5,10 +5,13 @@
 // Decoder-only fine-tuning (`init` + `train_encoder = false`): the encoder, and so the latent space and its scale,
 // stay frozen, so a UNet already trained on those latents stays valid while the decoder gets better at drawing
 // them (L = ‖D(z) − x‖₁ + ‖D(z) − x‖², the KL term being constant).
+using ConceptErasure.Data;
 using System.Text.Json.Nodes;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -32,7 +35,7 @@ public static class AutoencoderTraining
         bool resume, TextWriter log, CancellationToken cancel = default)
     {
         var (train, held) = data.SplitByConcept();
-        torch.manual_seed(c.seed);
+        torch.manual_seed((long)c.seed);
         if (!c.train_encoder && c.init is null) throw new ArgumentException("decoder-only fine-tuning needs an autoencoder to start from (init)");
         using var vae = new AutoencoderKL(modelConfig);
         if (c.init is not null)
@@ -42,17 +45,17 @@ public static class AutoencoderTraining
         }
         if (!c.train_encoder)
         {
-            vae.encoder.requires_grad_(false);
-            vae.quant_conv.requires_grad_(false);
+            vae.encoder.Freeze();
+            vae.quant_conv.Freeze();
         }
-        var trained = vae.parameters_().Where(p => p.requires_grad).ToList();
-        using var opt = new AdamW(trained, c.lr, weight_decay: c.weight_decay);
-        using var g = new Generator(c.seed + 1);
+        var trained = vae.parameters().Where(p => p.requires_grad).ToList();
+        using var opt = optim.AdamW(trained, c.lr, weight_decay: c.weight_decay);
+        using var g = Rng.Create(c.seed + 1);
         var parts = new Checkpoint.Parts();
         parts.Modules["vae"] = vae;
         parts.Optimizers["vae"] = opt;
         parts.Generators["batches"] = g;
-        log.WriteLine($"autoencoder: {vae.parameter_count():N0} parameters ({trained.Sum(p => p.numel()):N0} trained{(c.train_encoder ? "" : ": decoder only")}); {train.Count} training / {held.Count} held-out sprites");
+        log.WriteLine($"autoencoder: {vae.ParameterCount():N0} parameters ({trained.Sum(p => p.numel()):N0} trained{(c.train_encoder ? "" : ": decoder only")}); {train.Count} training / {held.Count} held-out sprites");
         if (c.init is not null) log.WriteLine($"  started from {c.init}: held-out PSNR {Psnr(vae, held):F2} dB, train PSNR {Psnr(vae, train):F2} dB");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -63,14 +66,14 @@ public static class AutoencoderTraining
                 opt.zero_grad();
                 using var q = EncodeForStep(vae, x, c.train_encoder);
                 var recon = vae.decode(q.sample(g));
-                var l1 = F.l1_loss(recon, x);
-                var l2 = F.mse_loss(recon, x);
+                var l1 = nn.functional.l1_loss(recon, x);
+                var l2 = nn.functional.mse_loss(recon, x);
                 var kl = q.kl().mean();
                 var loss = l1 + l2 + kl * c.kl_weight;
                 loss.backward();
-                utils.clip_grad_norm_(trained, 1.0);
+                nn.utils.clip_grad_norm_(trained, 1.0);
                 opt.step();
-                return new Dictionary<string, double> { ["loss"] = loss.item(), ["l1"] = l1.item(), ["kl"] = kl.item() };
+                return new Dictionary<string, double> { ["loss"] = loss.ToDouble(), ["l1"] = l1.ToDouble(), ["kl"] = kl.ToDouble() };
             }, resume, log, cancel);
 
         // the latent scale belongs to the encoder: re-measured only when the encoder was trained
@@ -91,23 +94,23 @@ public static class AutoencoderTraining
     static LatentDistribution EncodeForStep(AutoencoderKL vae, Tensor x, bool withGrad)
     {
         if (withGrad) return vae.encode(x);
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         return vae.encode(x);
     }
 
     /// <summary>Standard deviation of posterior samples over a data set (all elements).</summary>
     public static double LatentStd(AutoencoderKL vae, EmojiTrainingSet set)
     {
-        using var _ = torch.no_grad();
-        using var g = new Generator(12345);
+        using var _ = no_grad();
+        using var g = Rng.Create(12345);
         double sum = 0, sumSq = 0; long n = 0;
         for (var i = 0; i < set.Count; i += 256)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var x = set.Images.narrow(0, i, Math.Min(256, set.Count - i));
             using var q = vae.encode(x);
             var z = q.sample(g).@double();
-            sum += z.sum().item(); sumSq += z.square().sum().item(); n += z.numel();
+            sum += z.sum().ToDouble(); sumSq += z.square().sum().ToDouble(); n += z.numel();
         }
         var mean = sum / n;
         return Math.Sqrt(sumSq / n - mean * mean);
@@ -116,15 +119,15 @@ public static class AutoencoderTraining
     /// <summary>PSNR (dB) of posterior-mean reconstructions, pixels mapped to [0, 1].</summary>
     public static double Psnr(AutoencoderKL vae, EmojiTrainingSet set)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         double se = 0; long n = 0;
         for (var i = 0; i < set.Count; i += 256)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             var x = set.Images.narrow(0, i, Math.Min(256, set.Count - i));
             using var q = vae.encode(x);
             var r = vae.decode(q.mean).clamp(-1, 1);
-            se += ((r - x) * 0.5).square().@double().sum().item();
+            se += ((r - x) * 0.5).square().@double().sum().ToDouble();
             n += x.numel();
         }
         return 10 * Math.Log10(1.0 / (se / n));

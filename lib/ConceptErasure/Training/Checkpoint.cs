@@ -2,11 +2,15 @@
 // random generator's state, so that a resumed run continues bit-identically. A checkpoint is a folder
 // (`checkpoint/`) of safetensors files plus `state.json`; it is written to `checkpoint.tmp/` and swapped in by
 // renames, so a run killed at any moment leaves either the previous or the new checkpoint, never half of one.
+// Optimiser state is TorchSharp's own format (`save_state_dict`); checkpoints written by the workbook before it moved
+// to TorchSharp (December 2026) cannot be resumed.
+using ConceptErasure.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -21,8 +25,8 @@ public sealed class Checkpoint
     /// <summary>Everything a training loop needs to restore, by role.</summary>
     public sealed class Parts
     {
-        public Dictionary<string, Module> Modules { get; } = new();
-        public Dictionary<string, Optimizer> Optimizers { get; } = new();
+        public Dictionary<string, nn.Module> Modules { get; } = new();
+        public Dictionary<string, OptimizerHelper> Optimizers { get; } = new();
         public Dictionary<string, Generator> Generators { get; } = new();
     }
 
@@ -32,17 +36,12 @@ public sealed class Checkpoint
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
         foreach (var (name, m) in parts.Modules) Serialization.SaveModule(m, Path.Combine(tmp, name + ".safetensors"));
-        foreach (var (name, o) in parts.Optimizers)
-        {
-            var state = o.state_dict();
-            Serialization.Save(state, Path.Combine(tmp, name + ".optimizer.safetensors"));
-            state["step"].Dispose();   // the step tensor was created for the file; the moments are live state
-        }
+        foreach (var (name, o) in parts.Optimizers) o.save_state_dict(Path.Combine(tmp, name + ".optimizer.bin"));
         var json = new JsonObject
         {
             ["step"] = step,
-            ["global_rng"] = Convert.ToBase64String(torch.get_rng_state()),
-            ["generators"] = new JsonObject(parts.Generators.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Convert.ToBase64String(kv.Value.GetState())))),
+            ["global_rng"] = Convert.ToBase64String(GlobalRngState()),
+            ["generators"] = new JsonObject(parts.Generators.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Convert.ToBase64String(Rng.GetState(kv.Value))))),
             ["extra"] = extra?.DeepClone() ?? new JsonObject(),
         };
         File.WriteAllText(Path.Combine(tmp, "state.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -66,14 +65,30 @@ public sealed class Checkpoint
         foreach (var (name, m) in parts.Modules) Serialization.LoadModule(m, Path.Combine(Folder, name + ".safetensors"));
         foreach (var (name, o) in parts.Optimizers)
         {
-            var state = Serialization.Load(Path.Combine(Folder, name + ".optimizer.safetensors"));
-            try { o.load_state_dict(state); } finally { foreach (var t in state.Values) t.Dispose(); }
+            var path = Path.Combine(Folder, name + ".optimizer.bin");
+            if (!File.Exists(path)) throw new InvalidDataException($"{Folder}: no optimiser state '{name}' (a checkpoint from before the TorchSharp engine cannot be resumed)");
+            try { o.load_state_dict(path); }
+            catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
+            { throw new InvalidDataException($"{path}: not a valid optimiser state ({e.Message})", e); }
         }
-        torch.set_rng_state(Convert.FromBase64String((string)json["global_rng"]!));
+        SetGlobalRngState(Convert.FromBase64String((string)json["global_rng"]!), statePath);
         var gens = json["generators"]!.AsObject();
         foreach (var (name, g) in parts.Generators)
-            g.SetState(Convert.FromBase64String((string?)gens[name] ?? throw new InvalidDataException($"{statePath}: no state for generator '{name}'")));
+            Rng.SetState(g, Convert.FromBase64String((string?)gens[name] ?? throw new InvalidDataException($"{statePath}: no state for generator '{name}'")));
         return ((long)json["step"]!, json["extra"]?.AsObject() ?? new JsonObject());
+    }
+
+    static byte[] GlobalRngState()
+    {
+        using var s = torch.random.get_rng_state();
+        return s.data<byte>().ToArray();
+    }
+    static void SetGlobalRngState(byte[] state, string source)
+    {
+        using var current = torch.random.get_rng_state();
+        if (state.Length != current.numel()) throw new InvalidDataException($"{source}: the global random state has {state.Length} bytes, expected {current.numel()}");
+        using var t = torch.tensor(state, ScalarType.Byte);
+        torch.random.set_rng_state(t);
     }
 
     /// <summary>A crash between the two renames of Save leaves only checkpoint.old: put it back.</summary>
@@ -88,22 +103,25 @@ public sealed class Checkpoint
 public sealed class Ema : IDisposable
 {
     readonly (Parameter target, Parameter source)[] pairs;
-    public Module Model { get; }
+    public nn.Module Model { get; }
     public double Decay { get; }
 
-    public Ema(Module source, double decay)
+    /// <param name="copy">a module of the same architecture as <paramref name="source"/>; it starts from the source's values
+    /// and the EMA owns it.</param>
+    public Ema(nn.Module source, nn.Module copy, double decay)
     {
         if (decay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(decay), "EMA decay must be in [0, 1)");
         Decay = decay;
-        Model = source.Clone<Module>();
-        Model.requires_grad_(false);
+        Model = copy;
+        using (no_grad()) Serialization.LoadState(Model, source.state_dict(), $"the EMA's source {source.GetType().Name}");
+        Model.Freeze();
         pairs = Model.named_parameters().Zip(source.named_parameters(), (a, b) => (a.parameter, b.parameter)).ToArray();
     }
 
     public void Update()
     {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         foreach (var (t, s) in pairs) t.mul_(Decay).add_(s, 1 - Decay);
     }
 

@@ -4,8 +4,10 @@
 using System.Text.Json.Nodes;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -32,23 +34,23 @@ public static class ClipTraining
     public static ClipReport Train(EmojiTrainingSet data, WordTokenizer tokenizer, ClipConfig modelConfig, ClipTrainingConfig c, string runDir,
         bool resume, TextWriter log, CancellationToken cancel = default)
     {
-        torch.manual_seed(c.seed);
+        torch.manual_seed((long)c.seed);
         using var clip = new ClipModel(modelConfig);
-        using var opt = new AdamW(clip.parameters_(), c.lr, weight_decay: c.weight_decay);
-        using var g = new Generator(c.seed + 1);
+        using var opt = optim.AdamW(clip.parameters(), c.lr, weight_decay: c.weight_decay);
+        using var g = Rng.Create(c.seed + 1);
         var parts = new Checkpoint.Parts();
         parts.Modules["clip"] = clip;
         parts.Optimizers["clip"] = opt;
         parts.Generators["batches"] = g;
         var prompts = new Pipelines.PromptEncoder(tokenizer, clip.text);
-        log.WriteLine($"clip: {clip.parameter_count():N0} parameters; {data.Count} sprites");
+        log.WriteLine($"clip: {clip.ParameterCount():N0} parameters; {data.Count} sprites");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var steps = TrainingLoop.Run(runDir, c.loop, parts, opt, new LrSchedule.WarmupCosine(c.lr, c.warmup, c.loop.steps, c.lr * 0.02),
             s =>
             {
                 var idx = data.SampleIndices(c.loop.batch_size, g);
-                using var variantsT = torch.randint(0, Captions.Templates.Count, [idx.Length], g);
+                using var variantsT = Rng.randint(0, Captions.Templates.Count, [idx.Length], g);
                 var variants = variantsT.data<long>();
                 var captions = idx.Select((i, k) => Caption(data.Samples[(int)i], (int)variants[k])).ToArray();
                 var pos = new float[idx.Length * idx.Length];
@@ -64,9 +66,9 @@ public static class ClipTraining
                 opt.zero_grad();
                 var loss = clip.ContrastiveLoss(clip.EmbedImage(images), clip.EmbedText(ids, eos), torch.tensor(pos, [idx.Length, idx.Length]));
                 loss.backward();
-                utils.clip_grad_norm_(clip.parameters_(), 1.0);
+                nn.utils.clip_grad_norm_(clip.parameters(), 1.0);
                 opt.step();
-                return new Dictionary<string, double> { ["loss"] = loss.item() };
+                return new Dictionary<string, double> { ["loss"] = loss.ToDouble() };
             }, resume, log, cancel);
 
         var report = Evaluate(clip, prompts, data, c.seed + 99) with { Steps = steps, Seconds = clock.Elapsed.TotalSeconds };
@@ -86,9 +88,9 @@ public static class ClipTraining
     /// and style retrieval against "{concept}, {style} style" for the sprite's own concept.</summary>
     public static ClipReport Evaluate(ClipModel clip, Pipelines.PromptEncoder prompts, EmojiTrainingSet data, ulong seed)
     {
-        using var _ = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(seed);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var g = Rng.Create(seed);
         var concepts = data.Samples.Select(s => s.Concept.Name).Distinct().ToList();
         var conceptIndex = concepts.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i);
         var textEmb = new List<Tensor>();
@@ -103,11 +105,11 @@ public static class ClipTraining
         int top1 = 0, top5 = 0, styleOk = 0;
         for (var i = 0; i < data.Count; i += 256)
         {
-            using var inner = torch.NewDisposeScope();
+            using var inner = NewDisposeScope();
             var n = Math.Min(256, data.Count - i);
             var imgs = Augment.Apply(data.Images.narrow(0, i, n), g);
             var I = clip.EmbedImage(imgs);
-            var (_, top) = I.matmul(T.T).topk(5, 1);
+            var (_, top) = Guarded.matmul(I, T.T).topk(5, 1);
             var ranks = top.data<long>();
             for (var k = 0; k < n; k++)
             {
@@ -117,7 +119,7 @@ public static class ClipTraining
                 if (ranks.Skip(k * 5).Take(5).Contains(truth)) top5++;
                 var styleCaps = styles.Select(st => Captions.Render(Captions.Templates[2], s.Concept.Name, st)).ToList();
                 var (sids, seos) = prompts.Tokenize(styleCaps);
-                var best = I.narrow(0, k, 1).matmul(clip.EmbedText(sids, seos).T).argmax().item<long>();
+                var best = Guarded.matmul(I.narrow(0, k, 1), clip.EmbedText(sids, seos).T).argmax().item<long>();
                 if (styles[(int)best] == s.Style) styleOk++;
             }
         }

@@ -11,8 +11,10 @@ using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
 using ConceptErasure.Schedulers;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -35,13 +37,13 @@ public static class DiffusionTraining
     /// <summary>Posterior moments of every sprite under the (frozen) autoencoder, scaled: (N, 2L, h, w) = [μ·s, log σ²].</summary>
     public static Tensor EncodeDataset(AutoencoderKL vae, EmojiTrainingSet data)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         var parts = new List<Tensor>();
         for (var i = 0; i < data.Count; i += 256)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = NewDisposeScope();
             using var q = vae.encode(data.Images.narrow(0, i, Math.Min(256, data.Count - i)));
-            parts.Add(torch.cat([q.mean * vae.config.scaling_factor, q.logvar], 1).MoveToOuterScope());
+            parts.Add(torch.cat([q.mean * vae.config.scaling_factor, q.logvar], 1).MoveToOuterDisposeScope());
         }
         var all = torch.cat(parts, 0).DetachFromDisposeScope();
         foreach (var p in parts) p.Dispose();
@@ -51,7 +53,7 @@ public static class DiffusionTraining
     public static long Train(EmojiTrainingSet data, FoundationModel model, DiffusionTrainingConfig c, string runDir, bool resume, TextWriter log,
         CancellationToken cancel = default)
     {
-        torch.manual_seed(c.seed);
+        torch.manual_seed((long)c.seed);
         var unet = model.Unet;
         if (c.init is not null)
         {
@@ -61,9 +63,9 @@ public static class DiffusionTraining
             log.WriteLine($"unet: starting from {file}");
         }
         unet.train();
-        using var ema = new Ema(unet, c.ema_decay);
-        using var opt = new AdamW(unet.parameters_(), c.lr, weight_decay: c.weight_decay);
-        using var g = new Generator(c.seed + 1);
+        using var ema = new Ema(unet, new UNet2DConditionModel(unet.config), c.ema_decay);
+        using var opt = optim.AdamW(unet.parameters(), c.lr, weight_decay: c.weight_decay);
+        using var g = Rng.Create(c.seed + 1);
         var parts = new Checkpoint.Parts();
         parts.Modules["unet"] = unet;
         parts.Modules["unet_ema"] = ema.Model;
@@ -73,7 +75,7 @@ public static class DiffusionTraining
         var L = model.Config.vae.latent_channels;
         var schedule = model.Schedule;
         var prediction = model.Prediction;
-        log.WriteLine($"unet: {unet.parameter_count():N0} parameters, {prediction} prediction; {data.Count} sprites; latents {L}×{moments.size(2)}×{moments.size(3)}");
+        log.WriteLine($"unet: {unet.ParameterCount():N0} parameters, {prediction} prediction; {data.Count} sprites; latents {L}×{moments.size(2)}×{moments.size(3)}");
 
         return TrainingLoop.Run(runDir, c.loop, parts, opt,
             new LrSchedule.WarmupCosine(c.lr, c.warmup, c.loop.steps, c.lr * c.min_lr_fraction),
@@ -81,8 +83,8 @@ public static class DiffusionTraining
             {
                 var B = c.loop.batch_size;
                 var idx = data.SampleIndices(B, g);
-                using var u = torch.rand([B, 2], g);
-                var uv = u.ToDoubleArray();
+                using var u = Rng.rand([B, 2], g);
+                var uv = u.ToDoubles();
                 var captions = idx.Select((i, k) => uv[2 * k] < c.caption_dropout ? Captions.Unconditional
                     : Captions.ForSample(data.Samples[(int)i], Captions.TemplateIndex(uv[2 * k + 1], c.style_captions))).ToList();
 
@@ -91,15 +93,15 @@ public static class DiffusionTraining
                 var m = moments.index_select(0, idxT);
                 var mu = m.narrow(1, 0, L);
                 var std = (m.narrow(1, L, L) * 0.5).exp() * model.Config.vae.scaling_factor;
-                var z0 = mu + std * torch.randn(mu.shape, g);
+                var z0 = mu + std * Rng.randn(mu.shape, g);
                 // 2. forward process at random t
-                var t = torch.randint(0, schedule.TrainSteps, [B], g);
-                var noise = torch.randn(z0.shape, g);
+                var t = Rng.randint(0, schedule.TrainSteps, [B], g);
+                var noise = Rng.randn(z0.shape, g);
                 var zt = schedule.AddNoise(z0, noise, t);
                 var target = schedule.Target(prediction, z0, noise, t);
                 // 3. conditioning (frozen text encoder, not cached: many distinct captions)
                 Tensor context;
-                using (torch.no_grad())
+                using (no_grad())
                 {
                     var (ids, eos) = model.Prompts.Tokenize(captions);
                     using var enc = model.TextEncoder.forward(ids, eos);
@@ -107,12 +109,12 @@ public static class DiffusionTraining
                 }
                 // 4. loss and update
                 opt.zero_grad();
-                var loss = F.mse_loss(unet.forward(zt, t, context), target);
+                var loss = nn.functional.mse_loss(unet.forward(zt, t, context), target);
                 loss.backward();
-                var gradNorm = utils.clip_grad_norm_(unet.parameters_(), 1.0);
+                var gradNorm = nn.utils.clip_grad_norm_(unet.parameters(), 1.0);
                 opt.step();
                 ema.Update();
-                return new Dictionary<string, double> { ["loss"] = loss.item(), ["grad"] = gradNorm };
+                return new Dictionary<string, double> { ["loss"] = loss.ToDouble(), ["grad"] = gradNorm };
             }, resume, log, cancel);
     }
 }

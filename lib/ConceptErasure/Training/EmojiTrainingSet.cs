@@ -3,7 +3,10 @@
 // are trained with (shift, scale, blur, noise). Batches are drawn with a Generator whose state is checkpointed,
 // so a resumed run sees the same batches an uninterrupted one would.
 using ConceptErasure.Data;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -51,8 +54,8 @@ public sealed class EmojiTrainingSet : IDisposable
     /// <summary>B random indices (with replacement) from the generator.</summary>
     public long[] SampleIndices(int batch, Generator g)
     {
-        using var t = torch.randint(0, Count, [batch], g);
-        return t.data<long>();
+        using var t = Rng.randint(0, Count, [batch], g);
+        return t.data<long>().ToArray();
     }
 
     public Tensor Batch(long[] indices)
@@ -70,11 +73,11 @@ public static class Augment
 {
     public static Tensor Apply(Tensor images, Generator g, int shift = 3, double scale = 0.15, double blurProbability = 0.3, double noise = 0.08)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         long B = images.size(0), H = images.size(2), W = images.size(3);
-        using var r = torch.rand([B, 5], g);
-        var u = r.ToDoubleArray();
-        var padded = F.pad(images, [shift, shift, shift, shift], 1.0);   // white border
+        using var r = Rng.rand([B, 5], g);
+        var u = r.ToDoubles();
+        var padded = nn.functional.pad(images, [shift, shift, shift, shift], value: 1.0);   // white border
         var outs = new List<Tensor>((int)B);
         for (var i = 0; i < B; i++)
         {
@@ -82,11 +85,11 @@ public static class Augment
             // 1. scale: resize the padded canvas, then crop/pad back around the centre
             var s = 1 + scale * (2 * u[i * 5] - 1);
             var size = (long)Math.Round((H + 2 * shift) * s);
-            x = F.interpolate(x, size, size, bilinear: true);
+            x = Resize(x, size, size);
             if (size < H + 2 * shift)
             {
                 var p = H + 2 * shift - size;
-                x = F.pad(x, [p / 2, p - p / 2, p / 2, p - p / 2], 1.0);
+                x = nn.functional.pad(x, [p / 2, p - p / 2, p / 2, p - p / 2], value: 1.0);
                 size = H + 2 * shift;
             }
             // 2. shift: a random H×W window of the (scaled) canvas
@@ -96,13 +99,16 @@ public static class Augment
             x = x.narrow(2, dy, H).narrow(3, dx, W);
             // 3. blur: down to 2/3 size and back up
             if (u[i * 5 + 3] < blurProbability)
-                x = F.interpolate(F.interpolate(x, H * 2 / 3, W * 2 / 3, bilinear: true), H, W, bilinear: true);
+                x = Resize(Resize(x, H * 2 / 3, W * 2 / 3), H, W);
             outs.Add(x);
         }
         var batch = torch.cat(outs, 0);
         // 4. noise with a per-image standard deviation in [0, noise]
         var sigma = torch.tensor(u.Where((_, k) => k % 5 == 4).Select(v => v * noise).ToArray(), [B, 1, 1, 1]).to(images.dtype);
-        batch = (batch + torch.randn(batch.shape, g, batch.dtype) * sigma).clamp(-1, 1);
-        return batch.MoveToOuterScope();
+        batch = (batch + Rng.randn(batch.shape, g, batch.device, batch.dtype) * sigma).clamp(-1, 1);
+        return batch.MoveToOuterDisposeScope();
     }
+
+    static Tensor Resize(Tensor x, long height, long width) =>
+        nn.functional.interpolate(x, [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
 }

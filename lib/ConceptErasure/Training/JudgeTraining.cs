@@ -9,8 +9,10 @@
 // model card states.
 using ConceptErasure.Data;
 using ConceptErasure.Evaluation;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -35,18 +37,18 @@ public static class JudgeTraining
     {
         var concepts = data.Samples.Select(s => s.Concept.Name).Distinct().ToArray();
         var styles = data.Samples.Select(s => s.Style.Name).Distinct().ToArray();
-        torch.manual_seed(c.seed);
+        torch.manual_seed((long)c.seed);
         var judge = new ConceptJudge(new ConceptJudgeConfig { concepts = concepts, styles = styles, channels = c.channels });
         if (c.init_tower is { } towerPath) InitTower(judge, towerPath, log);
         var conceptLabel = data.Samples.Select(s => (long)judge.ConceptId(s.Concept.Name)).ToArray();
         var styleLabel = data.Samples.Select(s => (long)Array.IndexOf(styles, s.Style.Name)).ToArray();
-        using var opt = new AdamW(judge.parameters_(), c.lr, weight_decay: c.weight_decay);
-        using var g = new Generator(c.seed + 1);
+        using var opt = optim.AdamW(judge.parameters(), c.lr, weight_decay: c.weight_decay);
+        using var g = Rng.Create(c.seed + 1);
         var parts = new Checkpoint.Parts();
         parts.Modules["judge"] = judge;
         parts.Optimizers["judge"] = opt;
         parts.Generators["batches"] = g;
-        log.WriteLine($"judge: {judge.parameter_count():N0} parameters; {concepts.Length} concepts × {styles.Length} styles; {data.Count} sprites");
+        log.WriteLine($"judge: {judge.ParameterCount():N0} parameters; {concepts.Length} concepts × {styles.Length} styles; {data.Count} sprites");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var steps = TrainingLoop.Run(runDir, c.loop, parts, opt, new LrSchedule.WarmupCosine(c.lr, c.warmup, c.loop.steps, c.lr * 0.02),
@@ -58,11 +60,11 @@ public static class JudgeTraining
                 var ys = torch.tensor(idx.Select(i => styleLabel[i]).ToArray());
                 opt.zero_grad();
                 var (lc, ls, _) = judge.forward(x);
-                var loss = F.cross_entropy(lc, yc, label_smoothing: c.label_smoothing) + F.cross_entropy(ls, ys, label_smoothing: c.label_smoothing) * 0.5;
+                var loss = nn.functional.cross_entropy(lc, yc, label_smoothing: c.label_smoothing) + nn.functional.cross_entropy(ls, ys, label_smoothing: c.label_smoothing) * 0.5;
                 loss.backward();
-                utils.clip_grad_norm_(judge.parameters_(), 1.0);
+                nn.utils.clip_grad_norm_(judge.parameters(), 1.0);
                 opt.step();
-                return new Dictionary<string, double> { ["loss"] = loss.item() };
+                return new Dictionary<string, double> { ["loss"] = loss.ToDouble() };
             }, resume, log, cancel);
 
         judge.eval();
@@ -74,22 +76,22 @@ public static class JudgeTraining
     /// <summary>Loads the `vision.*` tensors of a CLIP checkpoint into the judge's tower (strict: every tensor must fit).</summary>
     public static void InitTower(ConceptJudge judge, string clipSafetensors, TextWriter log)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var all = Serialization.Load(clipSafetensors);
         var vision = all.Where(kv => kv.Key.StartsWith("vision.")).ToDictionary(kv => kv.Key["vision.".Length..], kv => kv.Value);
         if (vision.Count == 0) throw new InvalidDataException($"{clipSafetensors} has no vision.* tensors: not a CLIP checkpoint");
-        using (torch.no_grad()) judge.tower.load_state_dict(vision);
+        using (no_grad()) judge.tower.load_state_dict(vision);
         log.WriteLine($"judge: tower initialised from {vision.Count} vision tensors of {clipSafetensors}");
     }
 
     public static JudgeReport Evaluate(ConceptJudge judge, EmojiTrainingSet data, long[] conceptLabel, long[] styleLabel, ulong seed, int repeats)
     {
-        using var g = new Generator(seed);
+        using var g = Rng.Create(seed);
         int top1 = 0, top5 = 0, style = 0;
         for (var r = 0; r < repeats; r++)
             for (var i = 0; i < data.Count; i += 256)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = NewDisposeScope();
                 var n = Math.Min(256, data.Count - i);
                 var x = Augment.Apply(data.Images.narrow(0, i, n), g);
                 var o = judge.Judge(x);

@@ -2,8 +2,10 @@
 // line, atomic checkpoints every N steps, exact resumption, NaN guard, and a clean stop on Ctrl-C (the state
 // of the last finished step is checkpointed). The model-specific work is the `step` callback.
 using System.Text.Json.Nodes;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Training;
 
@@ -27,7 +29,7 @@ public static class TrainingLoop
 {
     /// <summary>Runs steps (resumed from the run folder's checkpoint when resume is set) and returns the last step done.</summary>
     /// <param name="step">does one optimiser step for the given 1-based step number and returns named scalars; "loss" is checked for NaN/inf</param>
-    public static long Run(string runDir, LoopOptions o, Checkpoint.Parts parts, Optimizer optimizer, LrSchedule schedule,
+    public static long Run(string runDir, LoopOptions o, Checkpoint.Parts parts, OptimizerHelper optimizer, LrSchedule schedule,
         Func<long, IReadOnlyDictionary<string, double>> step, bool resume, TextWriter log, CancellationToken cancel = default,
         Func<JsonObject>? extraState = null)
     {
@@ -56,9 +58,9 @@ public static class TrainingLoop
                 return done;
             }
             var s = done + 1;
-            schedule.Apply(optimizer);
+            schedule.Apply(optimizer, s);
             IReadOnlyDictionary<string, double> values;
-            using (torch.NewDisposeScope()) values = step(s);
+            using (NewDisposeScope()) values = step(s);
             if (values.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
                 throw new NonFiniteLossException($"loss became {loss} at step {s}; the last checkpoint ({ckpt.Folder}) holds the last good state");
             done = s;
@@ -67,7 +69,7 @@ public static class TrainingLoop
             if (done % o.log_every == 0 || done == o.steps)
             {
                 var mean = sums.ToDictionary(kv => kv.Key, kv => kv.Value / count);
-                mean["lr"] = optimizer.lr;
+                mean["lr"] = LrSchedule.Current(optimizer);
                 progress.Report(done, o.batch_size, mean);
                 sums.Clear();
                 count = 0;

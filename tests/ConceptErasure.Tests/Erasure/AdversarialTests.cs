@@ -1,7 +1,10 @@
 // The adversary of Adversarial Preservation: candidate sets (K nearest, k-means thinning, exclusions), the Gumbel
 // sample, the ascent on π finding the candidate whose preservation loss is largest, multi-concept erasure, and PGD.
 using ConceptErasure.Erasure;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using static ConceptErasure.Tests.Erasure.TinyModel;
 
 namespace ConceptErasure.Tests.Erasure;
@@ -46,7 +49,7 @@ public class AdversarialTests
 
         // the candidates are among the 12 nearest words by L2 between flattened text-encoder outputs
         var others = Words.Where(w => w is not ("cat" or "dog")).ToList();
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var d = CandidateSearch.Distances(CandidateSearch.Embed(model, others), model.Prompts.Encode("cat"));
         var nearest = others.Select((w, i) => (w, d: d[i])).OrderBy(x => x.d).Take(12).Select(x => x.w).ToHashSet();
         Assert.Subset(nearest, a.Words.ToHashSet());
@@ -57,40 +60,40 @@ public class AdversarialTests
     [Fact]
     public void HardGumbelAtLowTemperatureTakesTheLargestLogit()
     {
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(3);
+        using var scope = NewDisposeScope();
+        using var g = Rng.Create(3);
         var logits = torch.tensor(new float[] { 0.1f, 0.2f, 25f, 0.3f }).requires_grad_();
         for (var i = 0; i < 20; i++)
         {
-            var y = F.gumbel_softmax(logits, tau: 1e-3, hard: true, generator: g);
-            Assert.Equal(new double[] { 0, 0, 1, 0 }, y.ToDoubleArray().Select(v => Math.Round(v, 6)));
+            var y = Functional.gumbel_softmax(logits, tau: 1e-3, hard: true, generator: g);
+            Assert.Equal(new double[] { 0, 0, 1, 0 }, y.ToDoubles().Select(v => Math.Round(v, 6)));
         }
     }
 
     [Fact]
     public void AscentMovesPiToTheCandidateWithTheLargestPreservationLoss()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("adversarial_preservation", "cat") with { adversary_lr = 0.05, temperature = 1.0, loss_space = "epsilon" };
         using var m = (AdversarialPreservation)Eraser.Create(model, c.Validate(model));
         Perturb(m, scale: 0.2);
         var adversary = m.Adversaries[0];
         var n = adversary.Candidates.Candidates.Count;
-        using var g = new Generator(11);
+        using var g = Rng.Create(11);
         // t_enc = N − 1: no DDIM step, so z_a is the start noise for every candidate and L2(c) can be listed exactly
         var draw = new ErasureDraw(0, c.ddim_steps - 1, 950, m.Pipeline.InitialNoise(1, g));
         var l2 = Enumerable.Range(0, n).Select(i =>
         {
-            using var s = torch.NewDisposeScope();
-            var oneHot = F.one_hot(torch.tensor(new long[] { i }), n)[0].to(ScalarType.Float32);
-            return m.AscentLoss(draw, oneHot).l2.item();
+            using var s = NewDisposeScope();
+            var oneHot = nn.functional.one_hot(torch.tensor(new long[] { i }), n)[0].to(ScalarType.Float32);
+            return m.AscentLoss(draw, oneHot).l2.ToDouble();
         }).ToArray();
         var best = Array.IndexOf(l2, l2.Max());
         Assert.True(l2.Distinct().Count() == n, "the candidates' losses should differ");
 
         for (var step = 0; step < 60; step++)
-            using (torch.NewDisposeScope()) Assert.True(m.Ascend(1, draw).Applied);
+            using (NewDisposeScope()) Assert.True(m.Ascend(1, draw).Applied);
 
         var p = adversary.Probabilities();
         Assert.True(Array.IndexOf(p, p.Max()) == best,
@@ -101,7 +104,7 @@ public class AdversarialTests
     [Fact]
     public void MultiConceptErasureKeepsOneAdversaryPerConcept()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("adversarial_preservation", "cat", "truck") with { inner_steps = 2, iterations = 4, ddim_steps = 5 };
         using var result = Eraser.Run(model, c);
@@ -126,7 +129,7 @@ public class AdversarialTests
     [Fact]
     public void PgdMovesTheEmbeddingByTheNormalisedStep()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("adversarial_pgd", "cat") with { pgd_steps = 3, pgd_lr = 1e-2 };
         using var m = (AdversarialPgd)Eraser.Create(model, c.Validate(model));
@@ -136,8 +139,8 @@ public class AdversarialTests
         var row = m.Ascend(1);
         Assert.True(row.Applied);
         // each step moves c_a by lr·‖c_a‖ along a unit direction: ‖Δ‖ ≤ 3·lr·‖c_a‖ (≈, the norm grows slowly)
-        var moved = (m.Embeddings[0] - before).norm().item();
-        Assert.InRange(moved, 0.5e-2 * before.norm().item(), 3.1e-2 * before.norm().item());
-        Assert.Equal(moved / before.norm().item(), m.Drift(0), 5);
+        var moved = (m.Embeddings[0] - before).norm().ToDouble();
+        Assert.InRange(moved, 0.5e-2 * before.norm().ToDouble(), 3.1e-2 * before.norm().ToDouble());
+        Assert.Equal(moved / before.norm().ToDouble(), m.Drift(0), 5);
     }
 }

@@ -1,7 +1,11 @@
+using ConceptErasure.Data;
 // The run loop: a non-finite loss stops the run with θ′ at its last good parameters, cancellation stops cleanly,
 // and the result (delta, manifest, history) saves, loads and applies.
 using ConceptErasure.Erasure;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using Xunit.Abstractions;
 using static ConceptErasure.Tests.Erasure.TinyModel;
 
@@ -19,8 +23,8 @@ public class EraserTests(ITestOutputHelper output)
         using var result = Eraser.Run(model, c, onIteration: (rows, method) =>
         {
             if (rows[0].Step != 2) return;
-            afterTwo = method.TrainedParameters.ToDictionary(p => p.name, p => p.parameter.bytes());
-            using var _ = torch.no_grad();
+            afterTwo = method.TrainedParameters.ToDictionary(p => p.name, p => Serialization.Bytes(p.parameter));
+            using var _ = no_grad();
             method.Frozen.conv_out.bias!.fill_(double.NaN);          // θ now answers NaN: the next target is NaN
         });
         Assert.Equal(ErasureStatus.NonFiniteLoss, result.Status);
@@ -29,7 +33,7 @@ public class EraserTests(ITestOutputHelper output)
         Assert.Contains("parameters of update 2", result.Message);
         Assert.False(result.History[^1].Applied);
         Assert.True(double.IsNaN(result.History[^1].Loss));
-        Assert.Equal(afterTwo!, result.Trained.ToDictionary(kv => kv.Key, kv => kv.Value.bytes()));
+        Assert.Equal(afterTwo!, result.Trained.ToDictionary(kv => kv.Key, kv => Serialization.Bytes(kv.Value)));
         Assert.Throws<InvalidOperationException>(() => result.ThrowIfIncomplete());
     }
 
@@ -76,13 +80,13 @@ public class EraserTests(ITestOutputHelper output)
             Assert.Equal(c, loaded.Config with { erase = c.erase, preserve = c.preserve, vocabulary = c.vocabulary });
             Assert.Equal(c.erase, loaded.Config.erase);
             Assert.Equal(result.Trained.Keys.Order(), loaded.Trained.Keys.Order());
-            foreach (var (k, t) in result.Trained) Assert.Equal(t.bytes(), loaded.Trained[k].bytes());
+            foreach (var (k, t) in result.Trained) Assert.Equal(Serialization.Bytes(t), Serialization.Bytes(loaded.Trained[k]));
 
             // applying the delta changes the group and nothing else
             using var erased = loaded.ErasedUnet(model);
             var original = Snapshot(model.Unet);
             foreach (var (name, p) in erased.named_parameters())
-                Assert.Equal(result.Trained.TryGetValue(name, out var t) ? t.bytes() : original[name], p.bytes());
+                Assert.Equal(result.Trained.TryGetValue(name, out var t) ? Serialization.Bytes(t) : original[name], Serialization.Bytes(p));
             Assert.StartsWith("step,phase,concept,t_enc,t,l1,l2,loss,applied,candidate", File.ReadAllText(Path.Combine(folder, ErasureResult.HistoryFile)));
         }
         finally
@@ -99,6 +103,6 @@ public class EraserTests(ITestOutputHelper output)
         using var a = Eraser.Run(model, c);
         using var b = Eraser.Run(model, c);
         Assert.Equal(a.History.Select(r => r with { Seconds = 0 }), b.History.Select(r => r with { Seconds = 0 }));
-        foreach (var (k, t) in a.Trained) Assert.Equal(t.bytes(), b.Trained[k].bytes());
+        foreach (var (k, t) in a.Trained) Assert.Equal(Serialization.Bytes(t), Serialization.Bytes(b.Trained[k]));
     }
 }

@@ -4,7 +4,10 @@
 using ConceptErasure.Erasure;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using static ConceptErasure.Tests.Erasure.TinyModel;
 
 namespace ConceptErasure.Tests.Erasure;
@@ -25,7 +28,7 @@ public class LossTests
 
     static Tensor HandEpsilon(FoundationModel model, UNet2DConditionModel unet, Tensor z, int t, Tensor context)
     {
-        using var _ = torch.no_grad();
+        using var _ = no_grad();
         var ts = torch.tensor(new long[] { t });
         return model.Schedule.Epsilon(model.Prediction, unet.forward(z, ts, context), z, ts);
     }
@@ -36,7 +39,7 @@ public class LossTests
     {
         if (c.loss_space == ErasureConfig.Spaces.Epsilon) return MeanSquare(a, b);
         var alpha = model.Schedule.AlphasCumprod[t];
-        var (zs, x, y) = (z.ToDoubleArray(), a.ToDoubleArray(), b.ToDoubleArray());
+        var (zs, x, y) = (z.ToDoubles(), a.ToDoubles(), b.ToDoubles());
         double s = 0;
         for (var i = 0; i < zs.Length; i++)
         {
@@ -49,7 +52,7 @@ public class LossTests
 
     static ErasureDraw FixedDraw(FoundationModel model, int concept, int tEnc, int t, ulong seed = 5)
     {
-        using var g = new Generator(seed);
+        using var g = Rng.Create(seed);
         return new ErasureDraw(concept, tEnc, t, new StableDiffusionPipeline(model).InitialNoise(1, g));
     }
 
@@ -73,7 +76,7 @@ public class LossTests
     [InlineData("esd", "x0", "trainable", "epsilon")]
     public void ErasureLossMatchesHandComputation(string method, string space, string sampler, string prediction)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create(prediction: prediction);
         var c = Config(method, "cat") with { loss_space = space, sampler = sampler, eta = 1.5 };
         using var m = (Esd)Eraser.Create(model, c.Validate(model));
@@ -84,7 +87,7 @@ public class LossTests
 
         var hz = HandLatent(model, sampler == "frozen" ? model.Unet : m.Trainable, c, d, model.Prompts.Encode("cat"));
         Assert.True(torch.allclose(hz, zt, 1e-6, 1e-6), "z_t differs from direct DDIM sampling");
-        Close(HandL1(model, m, c, d, hz), l1.item());
+        Close(HandL1(model, m, c, d, hz), l1.ToDouble());
     }
 
     [Theory]
@@ -92,7 +95,7 @@ public class LossTests
     [InlineData("trainable")]
     public void ReusedTrajectoriesAreContinuedNotResampled(string sampler)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("esd", "truck", "car") with { zt_reuse = 3, sampler = sampler };
         using var m = Eraser.Create(model, c.Validate(model));
@@ -117,7 +120,7 @@ public class LossTests
     [Fact]
     public void FixedPreservationLossMatchesHandComputation()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("fixed_preservation", "truck") with { preserve = ["road", "car", "a photo"], loss_space = "epsilon" };
         using var m = (FixedPreservation)Eraser.Create(model, c.Validate(model));
@@ -127,37 +130,37 @@ public class LossTests
         var (zt, l1, l2) = m.Losses(d);
 
         var hz = HandLatent(model, m.Trainable, c, d, model.Prompts.Encode("truck"));
-        Close(HandL1(model, m, c, d, hz), l1.item());
+        Close(HandL1(model, m, c, d, hz), l1.ToDouble());
         // L2 = mean over c_p of ‖ε_θ′(z_t, c_p) − ε_θ(z_t, c_p)‖² (equal-sized terms, so the mean of the means)
         var expected = c.preserve.Average(p =>
         {
             var cp = model.Prompts.Encode(p);
             return HandDistance(model, c, d.T, hz, HandEpsilon(model, m.Trainable, hz, d.T, cp), HandEpsilon(model, model.Unet, hz, d.T, cp));
         });
-        Close(expected, l2.item());
+        Close(expected, l2.ToDouble());
     }
 
     [Fact]
     public void ParameterRegularisationIsTheSquaredDistanceOfTheTrainedGroup()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("parameter_regularisation", "cat") with { parameters = "noxattn" };
         using var m = (ParameterRegularisation)Eraser.Create(model, c.Validate(model));
-        Assert.Equal(0.0, m.Distance().item());
+        Assert.Equal(0.0, m.Distance().ToDouble());
         Perturb(m, scale: 0.01);
         var original = model.Unet.state_dict();
         double expected = 0;
         foreach (var (name, p) in m.TrainedParameters)
         {
-            var a = p.ToDoubleArray();
-            var b = original[name].ToDoubleArray();
+            var a = p.ToDoubles();
+            var b = original[name].ToDoubles();
             for (var i = 0; i < a.Length; i++) expected += (a[i] - b[i]) * (a[i] - b[i]);
         }
-        Close(expected, m.Distance().item());
+        Close(expected, m.Distance().ToDouble());
         var d = FixedDraw(model, 0, tEnc: 2, t: 215);
         var (zt, l1, _) = m.Losses(d);
-        Close(HandL1(model, m, c, d, zt), l1.item());
+        Close(HandL1(model, m, c, d, zt), l1.ToDouble());
     }
 
     [Theory]
@@ -165,7 +168,7 @@ public class LossTests
     [InlineData("x0")]
     public void AdversarialPreservationLossesMatchHandComputation(string space)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("adversarial_preservation", "cat") with { loss_space = space };
         using var m = (AdversarialPreservation)Eraser.Create(model, c.Validate(model));
@@ -173,7 +176,7 @@ public class LossTests
         var d = FixedDraw(model, 0, tEnc: 5, t: 555);
         var adversary = m.Adversaries[0];
         const int pick = 2;
-        var oneHot = F.one_hot(torch.tensor(new long[] { pick }), adversary.Candidates.Candidates.Count)[0].to(ScalarType.Float32);
+        var oneHot = nn.functional.one_hot(torch.tensor(new long[] { pick }), adversary.Candidates.Candidates.Count)[0].to(ScalarType.Float32);
 
         var (zt, za, l1, l2) = m.Losses(d, oneHot);
 
@@ -183,18 +186,18 @@ public class LossTests
         var hz = HandLatent(model, m.Trainable, c, d, model.Prompts.Encode("cat"));
         var hza = HandLatent(model, m.Trainable, c, d, ca);
         Assert.True(torch.allclose(hz, zt, 1e-5, 1e-6) && torch.allclose(hza, za, 1e-5, 1e-6), "z_t or z_a differs from direct DDIM sampling");
-        Close(HandL1(model, m, c, d, hz), l1.item());
-        Close(HandDistance(model, c, d.T, hza, HandEpsilon(model, m.Trainable, hza, d.T, ca), HandEpsilon(model, model.Unet, hza, d.T, ca)), l2.item());
+        Close(HandL1(model, m, c, d, hz), l1.ToDouble());
+        Close(HandDistance(model, c, d.T, hza, HandEpsilon(model, m.Trainable, hza, d.T, ca), HandEpsilon(model, model.Unet, hza, d.T, ca)), l2.ToDouble());
 
         // the ascent's L2 is the same quantity, differentiable in π
         var (_, l2Ascent) = m.AscentLoss(d, oneHot);
-        Close(l2.item(), l2Ascent.item());
+        Close(l2.ToDouble(), l2Ascent.ToDouble());
     }
 
     [Fact]
     public void PgdLossesMatchHandComputation()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("adversarial_pgd", "dog") with { loss_space = "x0" };
         using var m = (AdversarialPgd)Eraser.Create(model, c.Validate(model));
@@ -204,16 +207,16 @@ public class LossTests
         var (zt, l1, l2) = m.Losses(d);
 
         var hz = HandLatent(model, m.Trainable, c, d, model.Prompts.Encode("dog"));
-        Close(HandL1(model, m, c, d, hz), l1.item());
+        Close(HandL1(model, m, c, d, hz), l1.ToDouble());
         // c_a starts at τ(c_e); L2 is taken at the same z_t
         var ce = model.Prompts.Encode("dog");
-        Close(HandDistance(model, c, d.T, hz, HandEpsilon(model, m.Trainable, hz, d.T, ce), HandEpsilon(model, model.Unet, hz, d.T, ce)), l2.item());
+        Close(HandDistance(model, c, d.T, hz, HandEpsilon(model, m.Trainable, hz, d.T, ce), HandEpsilon(model, model.Unet, hz, d.T, ce)), l2.ToDouble());
     }
 
     [Fact]
     public void DrawsStayInsideTheirDdimCell()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var c = Config("esd", "cat", "dog") with { ddim_steps = 50 };
         using var m = Eraser.Create(model, c.Validate(model));

@@ -1,6 +1,9 @@
 // Only the chosen parameter group of θ′ changes (bitwise), θ and the foundation model do not.
 using ConceptErasure.Erasure;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using static ConceptErasure.Tests.Erasure.TinyModel;
 
 namespace ConceptErasure.Tests.Erasure;
@@ -34,13 +37,13 @@ public class ParameterGroupTests
     [InlineData("noxattn", "fixed_preservation")]
     public void OnlyTheChosenGroupChanges(string group, string method)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         using var model = Create();
         var original = Snapshot(model.Unet);
         var c = Config(method, "cat") with { parameters = group, preserve = ["dog"], ddim_steps = 5 };
         using var m = Eraser.Create(model, c.Validate(model));
         for (var step = 1; step <= 3; step++)
-            using (torch.NewDisposeScope()) Assert.All(m.Step(step), r => Assert.True(r.Applied));
+            using (NewDisposeScope()) Assert.All(m.Step(step), r => Assert.True(r.Applied));
 
         var trained = Snapshot(m.Trainable);
         var changed = trained.Where(kv => !kv.Value.SequenceEqual(original[kv.Key])).Select(kv => kv.Key).ToHashSet();

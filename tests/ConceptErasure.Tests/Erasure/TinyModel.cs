@@ -4,8 +4,10 @@
 using ConceptErasure.Data;
 using ConceptErasure.Erasure;
 using ConceptErasure.Models;
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Tests.Erasure;
 
@@ -30,47 +32,58 @@ internal static class TinyModel
         var vae = new AutoencoderConfig { block_out_channels = [32], sample_size = 4 };
         var config = new FoundationConfig { text_encoder = text, unet = unet, vae = vae };
         ClipTextModel textModel; UNet2DConditionModel unetModel; AutoencoderKL vaeModel;
-        using (init.no_init())
-        {
+                {
             textModel = new ClipTextModel(text);
             unetModel = new UNet2DConditionModel(unet);
             vaeModel = new AutoencoderKL(vae);
         }
-        using var g = new Generator(seed);
-        foreach (var m in new Module[] { textModel, unetModel, vaeModel }) Initialise(m, g);
+        using var g = Rng.Create(seed);
+        foreach (var m in new nn.Module[] { textModel, unetModel, vaeModel }) Initialise(m, g);
         return new FoundationModel(config, tokenizer, textModel, unetModel, vaeModel);
     }
 
     /// <summary>PyTorch's default initialisation (U(±1/√fan_in) for linear and convolution layers, N(0, 0.02²) for
     /// embeddings, 1 and 0 for norms) drawn from a given generator.</summary>
-    static void Initialise(Module root, Generator g)
+    static void Initialise(nn.Module root, Generator g)
     {
-        using var _ = torch.no_grad();
-        var done = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        void Uniform(Tensor p, long fanIn) { var b = 1.0 / Math.Sqrt(fanIn); p.uniform_(-b, b, g); done.Add(p); }
-        foreach (var (_, m) in root.named_modules())
+        using var _ = no_grad();
+        var done = new HashSet<string>();
+        // pre-order (a module, then its children in registration order), so the draws land where they always did
+        static IEnumerable<(string, nn.Module)> PreOrder(string prefix, nn.Module m) =>
+            new[] { (prefix, m) }.Concat(m.named_children().SelectMany(c => PreOrder(prefix.Length == 0 ? c.name : prefix + "." + c.name, c.module)));
+        foreach (var (prefix, m) in PreOrder("", root))
         {
+            // each module's own parameters, by name (TorchSharp may hand out a new wrapper per property access)
+            var own = m.named_parameters(recurse: false).ToDictionary(p => p.name, p => p.parameter);
+            void Uniform(string name, long fanIn)
+            {
+                if (!own.TryGetValue(name, out var p)) return;
+                var b = 1.0 / Math.Sqrt(fanIn);
+                p.uniform_(-b, b, g);
+                done.Add(Join(prefix, name));
+            }
             switch (m)
             {
                 case Linear l:
-                    Uniform(l.weight, l.in_features);
-                    if (l.bias is { } lb) Uniform(lb, l.in_features);
+                    Uniform("weight", l.in_features);
+                    Uniform("bias", l.in_features);
                     break;
                 case Conv2d c:
-                    var fan = c.in_channels / c.groups * c.kernel_size * c.kernel_size;
-                    Uniform(c.weight, fan);
-                    if (c.bias is { } cb) Uniform(cb, fan);
+                    var fan = c.in_channels / c.groups * c.kernel_size.Aggregate(1L, (a, k) => a * k);
+                    Uniform("weight", fan);
+                    Uniform("bias", fan);
                     break;
-                case Embedding e:
-                    e.weight.normal_(0, 0.02, g);
-                    done.Add(e.weight);
+                case Embedding:
+                    own["weight"].normal_(0, 0.02, g);
+                    done.Add(Join(prefix, "weight"));
                     break;
                 case GroupNorm or LayerNorm:
-                    foreach (var (name, p) in m.named_parameters()) { p.fill_(name == "weight" ? 1 : 0); done.Add(p); }
+                    foreach (var (name, p) in own) { p.fill_(name == "weight" ? 1 : 0); done.Add(Join(prefix, name)); }
                     break;
             }
         }
-        var missed = root.named_parameters().Where(p => !done.Contains(p.parameter)).Select(p => p.name).ToList();
+        static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+        var missed = root.named_parameters().Select(p => p.name).Where(n => !done.Contains(n)).ToList();
         if (missed.Count > 0) throw new InvalidOperationException($"TinyModel does not know how to initialise {string.Join(", ", missed)}");
     }
 
@@ -84,21 +97,21 @@ internal static class TinyModel
     /// <summary>Moves θ′'s trained group away from θ (so that θ′ ≠ θ and every term of the losses matters).</summary>
     public static void Perturb(ErasureMethod method, double scale = 0.2, ulong seed = 99)
     {
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(seed);
-        using var _ = torch.no_grad();
-        foreach (var (_, p) in method.TrainedParameters) p.add_(torch.randn(p.shape, g) * scale);
+        using var scope = NewDisposeScope();
+        using var g = Rng.Create(seed);
+        using var _ = no_grad();
+        foreach (var (_, p) in method.TrainedParameters) p.add_(Rng.randn(p.shape, g) * scale);
     }
 
     /// <summary>Bytes of every parameter, by name (for bitwise comparisons).</summary>
-    public static Dictionary<string, byte[]> Snapshot(Module module) =>
-        module.named_parameters().ToDictionary(p => p.name, p => p.parameter.bytes());
+    public static Dictionary<string, byte[]> Snapshot(nn.Module module) =>
+        module.named_parameters().ToDictionary(p => p.name, p => Serialization.Bytes(p.parameter));
 
     /// <summary>Mean of squared differences in float64 on the host.</summary>
     public static double MeanSquare(Tensor a, Tensor b)
     {
-        var x = a.ToDoubleArray();
-        var y = b.ToDoubleArray();
+        var x = a.ToDoubles();
+        var y = b.ToDoubles();
         Assert.Equal(x.Length, y.Length);
         double s = 0;
         for (var i = 0; i < x.Length; i++) s += (x[i] - y[i]) * (x[i] - y[i]);

@@ -1,6 +1,9 @@
 // The noise schedule and DDIM: Stable Diffusion's ᾱ values, exact DDIM identities, parameterisation conversions.
 using ConceptErasure.Schedulers;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ConceptErasure.Tests.Schedulers;
 
@@ -36,11 +39,11 @@ public class ScheduleTests
     public void DeterministicDdimStepWithTrueNoiseLandsOnTheForwardProcess()
     {
         // z_t = √ᾱ_t z₀ + √(1−ᾱ_t) ε  and ε̂ = ε  ⇒  DDIM(η = 0) gives √ᾱ_prev z₀ + √(1−ᾱ_prev) ε exactly.
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(1);
+        using var scope = NewDisposeScope();
+        using var g = Rng.Create(1);
         var d = new DdimScheduler(Sd);
-        var z0 = torch.randn([2, 4, 8, 8], g, ScalarType.Float64);
-        var eps = torch.randn([2, 4, 8, 8], g, ScalarType.Float64);
+        var z0 = Rng.randn([2, 4, 8, 8], g, dtype: ScalarType.Float64);
+        var eps = Rng.randn([2, 4, 8, 8], g, dtype: ScalarType.Float64);
         foreach (var (t, prev) in new[] { (981, 961), (501, 481), (21, 1) })
         {
             var zt = Sd.AddNoise(z0, eps, torch.tensor(new long[] { t, t }));
@@ -53,10 +56,10 @@ public class ScheduleTests
     [Fact]
     public void VPredictionConvertsBackToEpsilonAndX0()
     {
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(2);
-        var z0 = torch.randn([3, 4, 8, 8], g, ScalarType.Float64);
-        var eps = torch.randn([3, 4, 8, 8], g, ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        using var g = Rng.Create(2);
+        var z0 = Rng.randn([3, 4, 8, 8], g, dtype: ScalarType.Float64);
+        var eps = Rng.randn([3, 4, 8, 8], g, dtype: ScalarType.Float64);
         var t = torch.tensor(new long[] { 0, 400, 999 });
         var zt = Sd.AddNoise(z0, eps, t);
         var v = Sd.Target(Prediction.V, z0, eps, t);

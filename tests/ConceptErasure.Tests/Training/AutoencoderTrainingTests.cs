@@ -5,7 +5,10 @@ using System.Text.Json.Nodes;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Tests.Data;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using ConceptErasure.Training;
 
 namespace ConceptErasure.Tests.Training;
@@ -32,7 +35,7 @@ public class AutoencoderTrainingTests
     {
         using var vae = new AutoencoderKL(Small);
         Serialization.LoadModule(vae, file);
-        return vae.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>());
+        return vae.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray());
     }
 
     [Fact]

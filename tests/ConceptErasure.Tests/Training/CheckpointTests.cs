@@ -1,7 +1,8 @@
 // Checkpoints: a resumed run continues to bit-identical weights; corrupt checkpoints give a clear error.
-using ConceptErasure.Torch;
-using ConceptErasure.Torch.nn;
-using ConceptErasure.Torch.optim;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using ConceptErasure.Training;
 
 namespace ConceptErasure.Tests.Training;
@@ -9,28 +10,30 @@ namespace ConceptErasure.Tests.Training;
 [Collection("global torch state")]
 public class CheckpointTests
 {
+    static Sequential Net() => nn.Sequential(nn.Linear(4, 16), nn.SiLU(), nn.Dropout(0.1), nn.Linear(16, 1));
+
     /// <summary>A small regression trained with random batches from a generator, through TrainingLoop.</summary>
     static float[] Train(string dir, long steps, bool resume)
     {
         torch.manual_seed(3);
-        using var net = new Sequential(new Linear(4, 16), new SiLU(), new Dropout(0.1), new Linear(16, 1));
-        using var opt = new AdamW(net.parameters_(), 1e-2);
-        using var g = new Generator(7);
-        using var ema = new Ema(net, 0.9);
+        using var net = Net();
+        using var opt = optim.AdamW(net.parameters(), 1e-2);
+        using var g = Rng.Create(7);
+        using var ema = new Ema(net, Net(), 0.9);
         var parts = new Checkpoint.Parts();
         parts.Modules["net"] = net; parts.Modules["ema"] = ema.Model; parts.Optimizers["net"] = opt; parts.Generators["g"] = g;
         TrainingLoop.Run(dir, new LoopOptions { steps = steps, batch_size = 8, checkpoint_every = 2, log_every = 100 }, parts, opt,
             new LrSchedule.WarmupCosine(1e-2, 2, 6), s =>
             {
-                var x = torch.randn([8, 4], g);
+                var x = Rng.randn([8, 4], g);
                 opt.zero_grad();
-                var loss = F.mse_loss(net.forward(x), x.sum(1, keepdim: true).sin());   // dropout uses the global generator
+                var loss = nn.functional.mse_loss(net.forward(x), x.sum(1, keepdim: true).sin());   // dropout uses the global generator
                 loss.backward();
                 opt.step();
                 ema.Update();
-                return new Dictionary<string, double> { ["loss"] = loss.item() };
+                return new Dictionary<string, double> { ["loss"] = loss.ToDouble() };
             }, resume, TextWriter.Null);
-        return net.parameters_().Concat(ema.Model.parameters_()).SelectMany(p => p.data<float>()).ToArray();
+        return net.parameters().Concat(ema.Model.parameters()).SelectMany(p => p.data<float>().ToArray()).ToArray();
     }
 
     [Fact]

@@ -3,7 +3,10 @@
 using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Tests.Data;
-using ConceptErasure.Torch;
+using ConceptErasure.Engine;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 using ConceptErasure.Training;
 
 namespace ConceptErasure.Tests.Training;
@@ -17,7 +20,7 @@ public class DiffusionTrainingTests
     {
         using var model = FoundationModel.Load();
         Serialization.LoadModule(model.Unet, file);
-        return model.Unet.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>());
+        return model.Unet.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray());
     }
 
     [Fact]
@@ -25,7 +28,7 @@ public class DiffusionTrainingTests
     {
         var shipped = Weights(Path.Combine(FoundationModel.DefaultPath, "unet.safetensors"));
         using var model = FoundationModel.Load();
-        using (torch.no_grad())
+        using (no_grad())
             foreach (var (_, p) in model.Unet.named_parameters()) p.zero_();   // what a fresh start would have to undo
         using var sprites = Sprites();
         var run = Directory.CreateTempSubdirectory("ce-unet-run").FullName;

@@ -5,7 +5,7 @@
 // the header) plus an optional "__metadata__" object of string → string; then the data buffer, in which the
 // tensors' byte spans lie back to back and cover it exactly. This file knows nothing about tensors beyond
 // their bytes: callers hand it (name, dtype, shape, raw little-endian bytes) and get the same back, so the
-// libtorch side stays elsewhere. Reading checks everything the format promises and reports the first broken
+// tensor library stays elsewhere (Data/Serialization.cs). Reading checks everything the format promises and reports the first broken
 // promise as one InvalidDataException naming the file; writing is deterministic (independent of the order in
 // which entries and metadata are given) and atomic (a temporary file in the same folder, then a rename).
 //
@@ -14,6 +14,7 @@
 // dtype, shape, data_offsets; "__metadata__" first; header padded with spaces (0x20) to a multiple of 8 bytes;
 // tensors ordered by decreasing dtype alignment, then by name, so every tensor's data starts at a multiple of
 // its item size.
+using ConceptErasure.Data;
 using System.Buffers.Binary;
 using System.Collections.ObjectModel;
 using System.Globalization;
@@ -21,7 +22,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace ConceptErasure.Torch;
+namespace ConceptErasure.Data;
 
 /// <summary>
 /// The element types a safetensors file can name, spelled as in the file. The declaration order is the

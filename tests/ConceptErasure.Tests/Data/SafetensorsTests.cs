@@ -10,9 +10,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using ConceptErasure.Torch;
+using ConceptErasure.Data;
 
-namespace ConceptErasure.Tests.Torch;
+namespace ConceptErasure.Tests.Data;
 
 public sealed class SafetensorsTests : IDisposable
 {
