@@ -60,6 +60,7 @@ internal static class EvaluateCommand
             {
                 var json = JsonSerializer.SerializeToNode(report, report.GetType(), FoundationConfig.Json)!.AsObject();
                 json["Weights"] = JsonSerializer.SerializeToNode(new { foundation = Fingerprint.Of(r.GetValue(model)!), judge = Fingerprint.Of(r.GetValue(judge)!) });
+                json["Engine"] = JsonSerializer.SerializeToNode(ConceptErasure.Engine.TorchRuntime.Versions);
                 AtomicFile.WriteAllText(path, json.ToJsonString(FoundationConfig.Json) + "\n");
                 Console.WriteLine($"wrote {path}");
             }

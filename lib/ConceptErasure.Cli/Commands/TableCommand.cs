@@ -74,6 +74,7 @@ internal static class TableCommand
                 variants = chosen.Select(c => new { c.name, c.config.method, c.config.preserve, lambda = c.config.EffectiveLambda }),
                 seeds = n, eval, threads = torch.get_num_threads(),
                 weights = new { foundation = Fingerprint.Of(FoundationModel.DefaultPath), judge = Fingerprint.Of(ConceptJudge.DefaultPath) },
+                engine = ConceptErasure.Engine.TorchRuntime.Versions,
             }, ErasureConfig.Json) + "\n";
             ErasureTable.CheckResumable(dir, configJson);
             Directory.CreateDirectory(dir);

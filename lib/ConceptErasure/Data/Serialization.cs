@@ -68,8 +68,8 @@ public static class Serialization
         var result = new Dictionary<string, Tensor>();
         foreach (var e in file.Entries)
         {
-            var t = FromBytes(e.Data.Span, FromFile(e.DType, path, e.Name), e.Shape);
-            if (device is not null && device.type != DeviceType.CPU) { using (t) t = t.to(device); }
+            var cpu = FromBytes(e.Data.Span, FromFile(e.DType, path, e.Name), e.Shape);
+            var t = device is null || device.type == DeviceType.CPU ? cpu : cpu.to(device, disposeAfter: true);
             result[e.Name] = t.DetachFromDisposeScope();
         }
         return result;

@@ -120,7 +120,7 @@ namespace ConceptErasure.Engine
             var temp = path + ".patching";
             File.WriteAllBytes(temp, bytes);
 #if NET7_0_OR_GREATER
-            File.SetUnixFileMode(temp, File.GetUnixFileMode(path));   // keep what the package shipped
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, File.GetUnixFileMode(path));   // keep what the package shipped
             File.Move(temp, path, overwrite: true);                    // atomic: a reader sees the old or the new file
 #else
             File.Delete(path);                                         // the MSBuild task (netstandard2.0): build time only

@@ -22,6 +22,13 @@ public static class TorchRuntime
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int mallopt(int param, int value);
 
+    /// <summary>The engine's versions, for manifests: results made with another engine are not mixed with these.</summary>
+    public static SortedDictionary<string, string> Versions => new(StringComparer.Ordinal)
+    {
+        ["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "?",
+        ["libtorch"] = TorchSharp.torch.__version__,
+    };
+
     /// <summary>True when glibc was told to keep freed memory (false: not Linux/glibc, or GLIBC_TUNABLES set).</summary>
     public static bool KeepsFreedMemory { get; private set; }
 

@@ -152,8 +152,8 @@ public static class Eraser
             ["versions"] = new JsonObject
             {
                 ["concept_erasure"] = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString(),
-                ["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString(),
-                ["libtorch"] = torch.__version__,
+                ["torchsharp"] = TorchRuntime.Versions["torchsharp"],
+                ["libtorch"] = TorchRuntime.Versions["libtorch"],
                 ["dotnet"] = Environment.Version.ToString(),
                 ["os"] = RuntimeInformation.OSDescription,
             },

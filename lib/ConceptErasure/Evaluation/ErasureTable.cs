@@ -45,7 +45,7 @@ public static class ErasureTable
     /// <summary>The parts of a table folder's config.json that its rows depend on: resuming under different ones
     /// would mix results of two setups in one table. Seeds, variants and threads may change (more seeds or variants
     /// extend a table).</summary>
-    public static readonly string[] ResumeKeys = ["common", "eval", "weights"];
+    public static readonly string[] ResumeKeys = ["common", "eval", "weights", "engine"];
 
     /// <summary>Refuses to resume a folder whose finished rows were made under a different configuration, evaluation
     /// or weights than <paramref name="configJson"/> (the config.json about to be written). A folder without rows or
