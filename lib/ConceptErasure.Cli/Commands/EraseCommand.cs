@@ -5,11 +5,15 @@
 //   history.csv             per-step losses and choices       versions, wall time, peak memory
 //   evaluation.json / .csv  ESR/PSR before and after          before.png, after.png  same seeds, both models
 //   report.html             a one-page summary
-// Unknown concepts and invalid hyper-parameters are refused before any work; Ctrl-C/SIGTERM stop after the
-// current update and still leave a consistent folder (status "Cancelled" in the manifest).
+// Unknown concepts, invalid hyper-parameters and an unusable --out (a file, another run's folder, not writable, a full
+// disk) are refused before any work. manifest.json is written first (status "Running") and rewritten atomically after
+// each phase, so a folder always says what it holds: `status` is how the erasure ended (Running, Completed, Cancelled,
+// NonFiniteLoss) and `evaluation` whether ESR/PSR are there (pending, done, skipped, cancelled). Ctrl-C/SIGTERM stop
+// after the current update or evaluation batch. Exit codes: 0 done, 1 bad input, 3 a loss became NaN, 130 stopped.
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ConceptErasure.Data;
 using ConceptErasure.Erasure;
 using ConceptErasure.Evaluation;
@@ -53,17 +57,17 @@ internal static class EraseCommand
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept for ESR/PSR (0 = no evaluation)", DefaultValueFactory = _ => 8 };
         var evalPreserved = new Option<string[]>("--eval-preserved") { Description = "concepts scored for preservation (default: the other Emojinette classes)", AllowMultipleArgumentsPerToken = true };
         var evalSeed = new Option<ulong>("--eval-seed") { Description = "first seed of the evaluation images (tune on others than the default)", DefaultValueFactory = _ => new ErasureEvalOptions().seed };
-        var threads = TrainCommand.ThreadsOption();
-        var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result.")
+        var threads = CommandSupport.ThreadsOption();
+        var overwrite = CommandSupport.OverwriteOption();
+        var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result. " + ExitCode.Help)
         {
             concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
-            sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, evalImages, evalPreserved, evalSeed, threads,
+            sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, overwrite, evalImages, evalPreserved, evalSeed, threads,
         };
 
-        cmd.SetAction(r => TrainCommand.Guard(() =>
+        cmd.SetAction(r => CommandSupport.Guard(() =>
         {
-            // Measured on 2 cores (shipped model, 100 updates): ESD-x 12.1 it/s on 1 thread vs 3.8 on 2; AP-Gumbel 1.37 vs 0.52.
-            TrainCommand.InferenceThreads(r.GetValue(threads));
+            CommandSupport.SetThreads(r.GetValue(threads));
             // 1. the config: defaults ← --config file ← options given on the command line
             var file = r.GetValue(configFile);
             if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");
@@ -81,51 +85,81 @@ internal static class EraseCommand
                 loss_space = Pick(lossSpace, config.loss_space), seed = Pick(seed, config.seed),
             };
             if (config.erase.Count == 0) throw new ArgumentException("name at least one concept to erase, e.g. workbook erase \"delivery truck\"");
-            var erase = config.erase.ToArray();
             var data = EmojiData.Load();
-            foreach (var c in erase)
-                if (!data.Index.Contains(c)) _ = data.Index[c];   // throws with the closest known concepts
+            // a concept may be given in another case or as the emoji itself: the run uses its canonical name
+            var resolved = config.erase.Select(c => data.Index.Resolve(c).Name).ToArray();
+            foreach (var (given, name) in config.erase.Zip(resolved).Where(p => p.First != p.Second))
+                Console.WriteLine($"'{Suggestions.Shown(given)}' is the concept '{name}'");
+            config = config with { erase = resolved };
+            var erase = config.erase.ToArray();
             var evalN = r.GetValue(evalImages);
-            if (evalN < 0) throw new ArgumentException("--eval-images must be ≥ 0");
+            if (evalN < 0 || evalN > ErasureEvaluation.MaxImagesPerConcept)
+                throw new ArgumentException($"--eval-images must lie in [0, {ErasureEvaluation.MaxImagesPerConcept}] (images per concept), got {evalN}");
 
             using var m = FoundationModel.Load(r.GetValue(model));
             config = config with { vocabulary = config.vocabulary ?? CandidateSearch.SearchWords(data.Index, m.Tokenizer) };
             config.Validate(m);   // invalid hyper-parameters: one message listing every problem, before any work
             using var j = evalN > 0 ? ConceptJudge.Load(r.GetValue(judge)) : null;
-            var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
-            Directory.CreateDirectory(dir);
+            var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{CommandSupport.Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
+            RunFolder.Prepare(dir, r.GetValue(overwrite));
+            WriteManifest(dir, new JsonObject
+            {
+                ["status"] = "Running", ["evaluation"] = "pending", ["erase"] = new JsonArray(erase.Select(c => (JsonNode?)c).ToArray()),
+                ["method"] = config.method, ["started_utc"] = DateTime.UtcNow.ToString("O"),
+                ["config"] = JsonSerializer.SerializeToNode(config, ErasureConfig.Json),
+            });
 
-            var cancel = TrainCommand.Cancel();
+            var cancel = CommandSupport.Cancel();
             using var result = Eraser.Run(m, config, Console.Out, cancel);
+            result.Manifest["evaluation"] = result.Status != ErasureStatus.Completed ? "skipped" : j is null ? "skipped" : "pending";
             result.Save(dir);
             Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
-            if (result.Status != ErasureStatus.Completed || j is null) return;
+            if (result.Status == ErasureStatus.NonFiniteLoss)
+                throw new ConceptErasure.Training.NonFiniteLossException($"erasure stopped: {result.Message} (the run folder holds those parameters)");
+            if (result.Status == ErasureStatus.Cancelled) throw new InterruptedException($"erasure stopped: {result.Message}; {dir} holds the updates done");
+            if (j is null) return;
 
-            EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = evalN, seed = r.GetValue(evalSeed) }, r.GetValue(evalPreserved));
+            try
+            {
+                var summary = EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = evalN, seed = r.GetValue(evalSeed) }, r.GetValue(evalPreserved), cancel);
+                result.Manifest["evaluation"] = "done";
+                WriteManifest(dir, result.Manifest);
+                Console.WriteLine(summary);
+                Console.WriteLine($"report: {Path.Combine(dir, "report.html")}");
+            }
+            catch (OperationCanceledException)
+            {
+                result.Manifest["evaluation"] = "cancelled";
+                WriteManifest(dir, result.Manifest);
+                throw new InterruptedException($"evaluation stopped; {dir} holds the erased parameters (evaluation cancelled)");
+            }
         }));
         return cmd;
     }
 
     /// <summary>ESR/PSR of a finished run against the original model (same seeds), the before/after grids and the
     /// HTML report, written into the run folder. Preserved concepts default to the Emojinette classes not erased.</summary>
-    internal static void EvaluateRun(string dir, FoundationModel m, ConceptJudge j, ErasureResult result, ErasureEvalOptions o, string[]? evalPreserved)
+    internal static void WriteManifest(string dir, JsonObject manifest) =>
+        AtomicFile.WriteAllText(Path.Combine(dir, ErasureResult.ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+    /// <summary>Evaluates and writes evaluation.json/.csv, before/after.png and report.html; returns the summary lines.</summary>
+    internal static string EvaluateRun(string dir, FoundationModel m, ConceptJudge j, ErasureResult result, ErasureEvalOptions o, string[]? evalPreserved,
+        CancellationToken cancel = default)
     {
         var erase = result.Config.erase.ToArray();
         var preserved = evalPreserved is { Length: > 0 } p ? p
             : ConceptSets.Load(ConceptSets.Emojinette).ConceptNames.Where(c => !erase.Contains(c)).ToArray();
         using var erased = result.ErasedUnet(m);
         Console.WriteLine("evaluating the original model…");
-        var before = ErasureEvaluation.Score(m, m.Unet, j, erase, preserved, o, Console.Out);
+        var before = ErasureEvaluation.Score(m, m.Unet, j, erase, preserved, o, Console.Out, cancel);
         Console.WriteLine("evaluating the erased model…");
-        var after = ErasureEvaluation.Score(m, erased, j, erase, preserved, o, Console.Out);
+        var after = ErasureEvaluation.Score(m, erased, j, erase, preserved, o, Console.Out, cancel);
         WriteEvaluation(dir, before, after, o);
         WriteGrids(dir, m, erased, erase.Concat(preserved.Take(4)).ToList(), o);
         WriteReport(dir, result.Config, result, before, after);
-        Console.WriteLine($"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
-                          $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1}");
+        return $"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
+               $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1}";
     }
-
-    static string Slug(string s) => new(s.Select(ch => char.IsLetterOrDigit(ch) || ch == '+' ? ch : '-').ToArray());
 
     static void WriteEvaluation(string dir, ErasureScores before, ErasureScores after, ErasureEvalOptions o)
     {

@@ -41,13 +41,13 @@ internal static class EvaluateCommand
         var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 50 };
         var guidance = new Option<double>("--guidance") { Description = "guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
         var output = new Option<string?>("--out") { Description = "report JSON (default: <model>/quality.json; with --validation <model>/validation-g<guidance>.json)" };
-        var gateThreads = TrainCommand.ThreadsOption();
+        var gateThreads = CommandSupport.ThreadsOption();
         var validation = new Option<int>("--validation")
             { Description = "instead of the gate, score this many concepts outside every gate group, on other seeds (for choosing checkpoints and the guidance scale); 0 = the gate" };
         var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, validation, output, gateThreads };
-        foundation.SetAction(r => TrainCommand.Guard(() =>
+        foundation.SetAction(r => CommandSupport.Guard(() =>
         {
-            TrainCommand.InferenceThreads(r.GetValue(gateThreads));
+            CommandSupport.SetThreads(r.GetValue(gateThreads));
             var o = new QualityGateOptions
             {
                 images_per_prompt = r.GetValue(perPrompt),
@@ -100,17 +100,21 @@ internal static class EvaluateCommand
         var runJudge = new Option<string>("--judge") { Description = "concept judge folder", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
         var erasure = new Command("erasure", "ESR/PSR of an erasure run folder against the original model (writes evaluation.*, grids and report.html into it).")
             { runFolder, images, preserved, evalSeed, runModel, runJudge };
-        var evalThreads = TrainCommand.ThreadsOption();
+        var evalThreads = CommandSupport.ThreadsOption();
         erasure.Options.Add(evalThreads);
-        erasure.SetAction(r => TrainCommand.Guard(() =>
+        erasure.SetAction(r => CommandSupport.Guard(() =>
         {
-            TrainCommand.InferenceThreads(r.GetValue(evalThreads));
+            CommandSupport.SetThreads(r.GetValue(evalThreads));
             var dir = r.GetValue(runFolder)!;
-            if (r.GetValue(images) < 1) throw new ArgumentException("--eval-images must be ≥ 1");
+            if (r.GetValue(images) is < 1 or > ErasureEvaluation.MaxImagesPerConcept)
+                throw new ArgumentException($"--eval-images must lie in [1, {ErasureEvaluation.MaxImagesPerConcept}], got {r.GetValue(images)}");
             using var result = Erasure.ErasureResult.Load(dir);
             using var m = FoundationModel.Load(r.GetValue(runModel));
             using var j = ConceptJudge.Load(r.GetValue(runJudge));
-            EraseCommand.EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = r.GetValue(images), seed = r.GetValue(evalSeed) }, r.GetValue(preserved));
+            var cancel = CommandSupport.Cancel();
+            Console.WriteLine(EraseCommand.EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = r.GetValue(images), seed = r.GetValue(evalSeed) }, r.GetValue(preserved), cancel));
+            result.Manifest["evaluation"] = "done";
+            EraseCommand.WriteManifest(dir, result.Manifest);
         }));
         evaluate.Subcommands.Add(erasure);
         return evaluate;

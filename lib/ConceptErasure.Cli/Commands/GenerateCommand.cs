@@ -24,11 +24,11 @@ internal static class GenerateCommand
         var guidance = new Option<double>("--guidance") { Description = "classifier-free guidance scale", DefaultValueFactory = _ => new SamplingOptions().guidance_scale };
         var scale = new Option<int>("--scale") { Description = "pixels per image pixel in the grid", DefaultValueFactory = _ => 3 };
         var erased = new Option<string?>("--erased") { Description = "an erasure run folder (from `erase`): generate with its erased UNet" };
-        var threads = TrainCommand.ThreadsOption();
+        var threads = CommandSupport.ThreadsOption();
         var cmd = new Command("generate", "Generate images for prompts and write them as a PNG grid.") { prompts, model, erased, output, seed, count, steps, guidance, scale, threads };
-        cmd.SetAction(r => TrainCommand.Guard(() =>
+        cmd.SetAction(r => CommandSupport.Guard(() =>
         {
-            TrainCommand.InferenceThreads(r.GetValue(threads));
+            CommandSupport.SetThreads(r.GetValue(threads));
             var n = r.GetValue(count);
             if (n is < 1 or > 64) throw new ArgumentException("--count must be in [1, 64]");
             var o = new SamplingOptions { steps = r.GetValue(steps), guidance_scale = r.GetValue(guidance) };

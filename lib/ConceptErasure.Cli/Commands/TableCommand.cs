@@ -28,11 +28,11 @@ internal static class TableCommand
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept", DefaultValueFactory = _ => 8 };
         var evalSteps = new Option<int>("--eval-steps") { Description = "DDIM steps of the evaluation images", DefaultValueFactory = _ => 50 };
         var output = new Option<string>("--out") { Description = "result folder", DefaultValueFactory = _ => Path.Combine("runs", "table") };
-        var threads = TrainCommand.ThreadsOption();
+        var threads = CommandSupport.ThreadsOption();
         var merge = new Option<string[]>("--merge") { Description = "only combine the runs.csv/concepts.csv of these table folders (run in parallel, e.g. one per split) into --out and summarise", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("table", "Erase every split of a concept set with every method variant and seed; write the Table-1 summary.")
             { set, splits, variants, seeds, configFile, evalImages, evalSteps, output, threads, merge };
-        cmd.SetAction(r => TrainCommand.Guard(() =>
+        cmd.SetAction(r => CommandSupport.Guard(() =>
         {
             if (r.GetValue(merge) is { Length: > 0 } parts)
             {
@@ -41,7 +41,7 @@ internal static class TableCommand
                 return;
             }
             // Measured on 2 cores (shipped model, 100 updates): ESD-x 12.1 it/s on 1 thread vs 3.8 on 2; AP-Gumbel 1.37 vs 0.52.
-            TrainCommand.InferenceThreads(r.GetValue(threads));
+            CommandSupport.SetThreads(r.GetValue(threads));
             var file = r.GetValue(configFile);
             if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");
             var common = file is null ? new ErasureConfig() : ErasureConfig.FromJson(File.ReadAllText(file), file);
@@ -81,7 +81,7 @@ internal static class TableCommand
             AtomicFile.WriteAllText(Path.Combine(dir, "COMMAND"), "./workbook table " + string.Join(" ", Environment.GetCommandLineArgs().Skip(2).Select(a => a.Contains(' ') ? $"\"{a}\"" : a)) + "\n");
             AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), configJson);
 
-            var cancel = TrainCommand.Cancel();
+            var cancel = CommandSupport.Cancel();
             using var judge = ConceptJudge.Load();
             var rows = ErasureTable.Run(model, judge, conceptSet, chosen, Enumerable.Range(0, n).Select(i => (ulong)i).ToList(), eval, dir, Console.Out, cancel,
                 r.GetValue(splits) is { Length: > 0 } sp ? sp : null);

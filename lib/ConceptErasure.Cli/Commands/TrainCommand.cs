@@ -22,6 +22,8 @@ internal static class TrainCommand
     static readonly Option<int> Batch = new("--batch") { Description = "batch size (0 = the recipe's default)" };
     static readonly Option<ulong> Seed = new("--seed") { Description = "random seed", DefaultValueFactory = _ => 0 };
     static readonly Option<int> Threads = new("--threads") { Description = "libtorch threads (default: all cores)" };
+    static readonly Option<bool> Overwrite = new("--overwrite") { Description = "start over in a run folder that holds a checkpoint (it is cleared)" };
+    static readonly Option<int> CheckpointEvery = new("--checkpoint-every") { Description = "steps between checkpoints (0 = the recipe's default; a kill loses at most this many)" };
 
     static Option<string> Dir(string name, string def, string what) => new(name) { Description = what, DefaultValueFactory = _ => def };
 
@@ -33,8 +35,8 @@ internal static class TrainCommand
         var vaeInit = new Option<string?>("--init") { Description = "start from this autoencoder: a vae run folder (vae.json) or a foundation model folder (model.json)" };
         var decoderOnly = new Option<bool>("--decoder-only") { Description = "fine-tune only the decoder (needs --init): the latent space stays frozen, so a UNet trained on it stays valid" };
         var vaeLr = new Option<double>("--lr") { Description = "peak learning rate (0 = the recipe's default)" };
-        var vae = new Command("vae", "Train the latent autoencoder on the emoji sprites.") { vaeOut, vaeInit, decoderOnly, vaeLr, Resume, Steps, Batch, Seed, Threads };
-        vae.SetAction(r => Guard(() =>
+        var vae = new Command("vae", "Train the latent autoencoder on the emoji sprites.") { vaeOut, vaeInit, decoderOnly, vaeLr, Resume, Overwrite, Steps, Batch, CheckpointEvery, Seed, Threads };
+        vae.SetAction(r => CommandSupport.Guard(() =>
         {
             Setup(r);
             var init = r.GetValue(vaeInit);
@@ -43,27 +45,27 @@ internal static class TrainCommand
             if (r.GetValue(vaeLr) is var lr and not 0) c = lr > 0 ? c with { lr = lr } : throw new ArgumentException("--lr must be positive");
             c = c with { loop = Loop(c.loop, r) };
             var modelConfig = init is null ? new AutoencoderConfig() : ReadAutoencoderConfig(init);
+            Start(r, r.GetValue(vaeOut)!, c);
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);
-            WriteConfig(r.GetValue(vaeOut)!, "train-config.json", c);
-            AutoencoderTraining.Train(data, modelConfig, c, r.GetValue(vaeOut)!, r.GetValue(Resume), Console.Out, Cancel());
+            AutoencoderTraining.Train(data, modelConfig, c, r.GetValue(vaeOut)!, r.GetValue(Resume), Console.Out, CommandSupport.Cancel());
         }));
 
         var clipOut = Dir("--out", "runs/clip", "run folder");
-        var clip = new Command("clip", "Train the tiny CLIP (its text tower is the foundation model's text encoder).") { clipOut, Resume, Steps, Batch, Seed, Threads };
-        clip.SetAction(r => Guard(() =>
+        var clip = new Command("clip", "Train the tiny CLIP (its text tower is the foundation model's text encoder).") { clipOut, Resume, Overwrite, Steps, Batch, CheckpointEvery, Seed, Threads };
+        clip.SetAction(r => CommandSupport.Guard(() =>
         {
             Setup(r);
             var c = new ClipTrainingConfig { seed = r.GetValue(Seed) };
             c = c with { loop = Loop(c.loop, r) };
+            Start(r, r.GetValue(clipOut)!, c);
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);
-            WriteConfig(r.GetValue(clipOut)!, "train-config.json", c);
-            ClipTraining.Train(data, WordTokenizer.LoadDefault(), new ClipConfig(), c, r.GetValue(clipOut)!, r.GetValue(Resume), Console.Out, Cancel());
+            ClipTraining.Train(data, WordTokenizer.LoadDefault(), new ClipConfig(), c, r.GetValue(clipOut)!, r.GetValue(Resume), Console.Out, CommandSupport.Cancel());
         }));
 
         var judgeOut = Dir("--out", "runs/judge", "run folder (the trained judge is written to <out>/judge)");
         var initTower = new Option<string?>("--init-clip") { Description = "start the tower from this CLIP folder's image tower (the shipped judge does: data/models/clip); none = random init" };
-        var judge = new Command("judge", "Train the concept/style classifier used as the evaluation judge.") { judgeOut, initTower, Resume, Steps, Batch, Seed, Threads };
-        judge.SetAction(r => Guard(() =>
+        var judge = new Command("judge", "Train the concept/style classifier used as the evaluation judge.") { judgeOut, initTower, Resume, Overwrite, Steps, Batch, CheckpointEvery, Seed, Threads };
+        judge.SetAction(r => CommandSupport.Guard(() =>
         {
             Setup(r);
             var c = new JudgeTrainingConfig { seed = r.GetValue(Seed) };
@@ -75,10 +77,10 @@ internal static class TrainCommand
                 c = c with { channels = channels, init_tower = Path.GetFullPath(Path.Combine(clipDir, "clip.safetensors")), lr = 1e-3 };
             }
             c = c with { loop = Loop(c.loop, r) };
-            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
             var dir = r.GetValue(judgeOut)!;
-            WriteConfig(dir, "train-config.json", c);
-            var (model, report) = JudgeTraining.Train(data, c, dir, r.GetValue(Resume), Console.Out, Cancel());
+            Start(r, dir, c);
+            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
+            var (model, report) = JudgeTraining.Train(data, c, dir, r.GetValue(Resume), Console.Out, CommandSupport.Cancel());
             model.Save(Path.Combine(dir, "judge"));
             WriteConfig(Path.Combine(dir, "judge"), "report.json", report);
             model.Dispose();
@@ -91,8 +93,8 @@ internal static class TrainCommand
         var unetLr = new Option<double>("--lr") { Description = "peak learning rate (0 = the recipe's default)" };
         var unetWarmup = new Option<long>("--warmup") { Description = "warm-up steps (default: the recipe's)", DefaultValueFactory = _ => -1 };
         var unetStyle = new Option<double>("--style-captions") { Description = "share of kept captions that name the style, in [0, 1] (default: the recipe's 0.5)", DefaultValueFactory = _ => -1 };
-        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetLr, unetWarmup, unetStyle, Resume, Steps, Batch, Seed, Threads };
-        unet.SetAction(r => Guard(() =>
+        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetLr, unetWarmup, unetStyle, Resume, Overwrite, Steps, Batch, CheckpointEvery, Seed, Threads };
+        unet.SetAction(r => CommandSupport.Guard(() =>
         {
             Setup(r);
             var init = r.GetValue(unetInit) is { } i ? Path.GetFullPath(i) : null;
@@ -103,17 +105,17 @@ internal static class TrainCommand
             if (r.GetValue(unetWarmup) is var w and not -1) c = w >= 0 ? c with { warmup = w } : throw new ArgumentException("--warmup must be ≥ 0");
             if (r.GetValue(unetStyle) is var sf and not -1) c = sf is >= 0 and <= 1 ? c with { style_captions = sf } : throw new ArgumentException("--style-captions must lie in [0, 1]");
             c = c with { loop = Loop(c.loop, r) };
+            Start(r, r.GetValue(unetOut)!, c);
             using var model = init is null ? Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig()) : FoundationModel.Load(init);
             using var data = EmojiTrainingSet.LoadDefault(Console.Out);
-            WriteConfig(r.GetValue(unetOut)!, "train-config.json", c);
-            DiffusionTraining.Train(data, model, c, r.GetValue(unetOut)!, r.GetValue(Resume), Console.Out, Cancel());
+            DiffusionTraining.Train(data, model, c, r.GetValue(unetOut)!, r.GetValue(Resume), Console.Out, CommandSupport.Cancel());
         }));
 
         var unetIn = Dir("--unet", "runs/unet", "UNet run folder (its checkpoint's EMA weights are exported)");
         var exportOut = Dir("--out", FoundationModel.DefaultPath, "model folder to write");
         var exportBase = new Option<string?>("--base") { Description = "take the autoencoder and text encoder from this foundation model folder (for a UNet trained with --init) instead of --vae/--clip" };
         var export = new Command("export", "Write the foundation model folder from trained parts.") { vaeIn, clipIn, unetIn, exportBase, exportOut };
-        export.SetAction(r => Guard(() =>
+        export.SetAction(r => CommandSupport.Guard(() =>
         {
             var baseDir = r.GetValue(exportBase);
             if (baseDir is not null && (Given(r, vaeIn) || Given(r, clipIn)))
@@ -162,92 +164,24 @@ internal static class TrainCommand
         return new FoundationModel(config, tokenizer, text, new UNet2DConditionModel(config.unet), vae);
     }
 
-    /// <summary>The libtorch thread count of the inference-shaped commands (erase, table, generate, evaluate): the
-    /// requested count, else OMP_NUM_THREADS if set, else one. Measured on the 2-core machine: sampling 16 images
-    /// (UNet batch 32, `bench sampling`) takes 4.3 s on one thread and 8.4 s on two; erasure's batch-1 steps run 3×
-    /// faster on one.</summary>
-    internal static Option<int> ThreadsOption() => new("--threads")
-        { Description = "libtorch threads (default 1, or OMP_NUM_THREADS: measured faster than 2 for these workloads on 2 cores)" };
-
-    internal static void InferenceThreads(int requested)
-    {
-        if (requested < 0) throw new ArgumentException("--threads must be ≥ 1");
-        if (requested > 0) torch.set_num_threads(requested);
-        else if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) torch.set_num_threads(1);
-    }
-
-    static void Setup(ParseResult r)
-    {
-        var t = r.GetValue(Threads);
-        if (t > 0) torch.set_num_threads(t);
-    }
+    static void Setup(ParseResult r) => CommandSupport.SetThreads(r.GetValue(Threads), fallback: Environment.ProcessorCount);
 
     static LoopOptions Loop(LoopOptions o, ParseResult r)
     {
         var steps = r.GetValue(Steps);
         var batch = r.GetValue(Batch);
-        if (steps < 0 || batch < 0) throw new ArgumentException("--steps and --batch must be ≥ 0");
-        return o with { steps = steps > 0 ? steps : o.steps, batch_size = batch > 0 ? batch : o.batch_size };
+        var every = r.GetValue(CheckpointEvery);
+        if (steps < 0 || batch < 0 || every < 0) throw new ArgumentException("--steps, --batch and --checkpoint-every must be ≥ 0");
+        return o with { steps = steps > 0 ? steps : o.steps, batch_size = batch > 0 ? batch : o.batch_size, checkpoint_every = every > 0 ? every : o.checkpoint_every };
     }
+
+    /// <summary>Checks the run folder against --resume/--overwrite and writes the recipe, before any setup.</summary>
+    static void Start<T>(ParseResult r, string dir, T recipe) =>
+        TrainingRun.Start(dir, JsonSerializer.Serialize(recipe, FoundationConfig.Json) + "\n", r.GetValue(Resume), r.GetValue(Overwrite));
 
     static void WriteConfig<T>(string dir, string name, T config)
     {
         Directory.CreateDirectory(dir);
         AtomicFile.WriteAllText(Path.Combine(dir, name), JsonSerializer.Serialize(config, FoundationConfig.Json) + "\n");
-    }
-
-    static PosixSignalRegistration? termination;
-
-    /// <summary>Ctrl-C (SIGINT) or SIGTERM: finish the current step, checkpoint, exit. (Background jobs of a
-    /// non-interactive shell ignore SIGINT, so `kill PID` is the way to stop those.)</summary>
-    /// <summary>A token cancelled by Ctrl-C (once; twice kills) or SIGTERM: long commands stop after the current step.</summary>
-    internal static CancellationToken Cancel()
-    {
-        var cts = new CancellationTokenSource();
-        termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            Console.Error.WriteLine("SIGTERM: stopping after the current step…");
-            cts.Cancel();
-        });
-        Console.CancelKeyPress += (_, e) =>
-        {
-            if (cts.IsCancellationRequested) return;   // a second Ctrl-C kills the process
-            e.Cancel = true;
-            Console.Error.WriteLine("stopping after the current step (Ctrl-C again to abort)…");
-            cts.Cancel();
-        };
-        return cts.Token;
-    }
-
-    /// <summary>A token like `--thread` that matches no option would otherwise be swallowed by a command's list
-    /// argument (a concept, a prompt, a notebook path): refuse it, naming the command's options.</summary>
-    internal static void RejectUnknownOptions(Command root)
-    {
-        foreach (var command in root.Subcommands.SelectMany(c => c.Subcommands.Prepend(c)))
-            foreach (var argument in command.Arguments.Where(a => a.ValueType == typeof(string[])))
-                argument.Validators.Add(result =>
-                {
-                    foreach (var token in result.Tokens.Where(t => t.Value.StartsWith("--")))
-                        result.AddError($"unknown option '{token.Value}' for '{command.Name}'; its options are {string.Join(", ", command.Options.Select(o => o.Name))}");
-                });
-    }
-
-    /// <summary>Bad input and known failures become one message and exit code 1, not a stack trace.</summary>
-    internal static int Guard(Action body)
-    {
-        try { body(); return 0; }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidOperationException or NonFiniteLossException or EmojiDataUnavailableException or System.Runtime.InteropServices.ExternalException
-                                      or KeyNotFoundException or UnknownWordsException)
-        {
-            Console.Error.WriteLine($"workbook: {e.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("workbook: stopped; what finished is saved (run the same command again to go on)");
-            return 130;
-        }
     }
 }

@@ -126,16 +126,42 @@ public sealed class EmojiIndex
 
     public EmojiConcept? FindByUnified(string unified) => _byUnified.GetValueOrDefault(unified);
 
-    /// <summary>The concept with this exact name; the error suggests names sharing a word.</summary>
+    /// <summary>The concept with this exact name; the error suggests names sharing a word (in any case) and the
+    /// closest spellings.</summary>
     public EmojiConcept this[string name]
     {
         get
         {
             if (_byName.TryGetValue(name, out var c)) return c;
-            var words = name.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var near = All.Where(x => !x.IsSkinToneVariant && words.Any(w => x.Name.Split(' ').Contains(w))).Take(6).Select(x => $"'{x.Name}'");
-            string hint = near.Any() ? $" Similar: {string.Join(", ", near)}." : "";
-            throw new KeyNotFoundException($"No emoji concept named '{name}' in {Source} (names are lower-case Unicode names such as 'delivery truck').{hint}");
+            var words = name.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var bases = All.Where(x => !x.IsSkinToneVariant).ToList();
+            var near = Suggestions.Closest(name, bases.Select(x => x.Name), 3)
+                .Concat(bases.Where(x => words.Any(w => x.Name.Split(' ').Contains(w))).Select(x => x.Name))
+                .Distinct().Take(6).Select(x => $"'{x}'").ToList();
+            string hint = near.Count > 0 ? $" Similar: {string.Join(", ", near)}." : "";
+            throw new KeyNotFoundException($"No emoji concept named '{Suggestions.Shown(name)}' in {Source} (names are lower-case Unicode names such as 'delivery truck', or the emoji itself).{hint}");
+        }
+    }
+
+    /// <summary>The concept a user means: its exact name, the same name in another case ("Delivery Truck"), or the
+    /// emoji character itself ("🚚"); otherwise the indexer's error with suggestions.</summary>
+    public EmojiConcept Resolve(string text)
+    {
+        var t = text.Trim();
+        if (_byName.TryGetValue(t, out var exact)) return exact;
+        if (_byName.TryGetValue(t.ToLowerInvariant(), out var lower)) return lower;
+        var codes = string.Join("-", EnumerateCodePoints(t).Where(cp => cp != 0xFE0F).Select(cp => cp.ToString("X4")));
+        if (codes.Length > 0 && (FindByUnified(codes) ?? FindByUnified(codes + "-FE0F")) is { } byChar) return byChar;
+        return this[t];
+    }
+
+    static IEnumerable<int> EnumerateCodePoints(string s)
+    {
+        for (var i = 0; i < s.Length; i += char.IsSurrogatePair(s, i) ? 2 : 1)
+        {
+            var cp = char.ConvertToUtf32(s, i);
+            if (cp < 0x80) yield break;   // plain text, not an emoji sequence
+            yield return cp;
         }
     }
 

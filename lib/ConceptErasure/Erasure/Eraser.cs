@@ -112,7 +112,8 @@ public static class Eraser
         if (last.TopCandidate is not null) line += FormattableString.Invariant($"  c_a {recent[^1].Candidate}  top {last.TopCandidate} ({last.TopProbability:P0})");
         if (last.Drift is not null) line += FormattableString.Invariant($"  drift {last.Drift:F4}");
         var rate = step / Math.Max(seconds, 1e-9);
-        return line + FormattableString.Invariant($"  {rate:F2} it/s  ETA {TimeSpan.FromSeconds((config.iterations - step) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
+        var eta = TimeSpan.FromSeconds(Math.Min((config.iterations - step) / Math.Max(rate, 1e-9), TimeSpan.MaxValue.TotalSeconds / 2));
+        return line + FormattableString.Invariant($"  {rate:F2} it/s  ETA {(long)eta.TotalHours:D2}:{eta.Minutes:D2}:{eta.Seconds:D2}");   // hours past a day included
     }
 
     static JsonObject Manifest(FoundationModel model, ErasureConfig config, ErasureMethod method, ErasureStatus status, string message,

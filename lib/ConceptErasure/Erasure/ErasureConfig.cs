@@ -110,6 +110,8 @@ public sealed record ErasureConfig
     /// keys it does not mention keep their defaults.</summary>
     public static ErasureConfig FromJson(string json, string source = "config")
     {
+        var strict = Data.StrictJson.Problems(json, source, new HashSet<string> { "lambda", "vocabulary" });
+        if (strict.Count > 0) throw new ErasureConfigException(strict);
         try { return JsonSerializer.Deserialize<ErasureConfig>(json, Strict) ?? throw new ErasureConfigException([$"{source} is empty"]); }
         catch (JsonException e) { throw new ErasureConfigException([$"{source}: {e.Message}"]); }
     }
@@ -218,28 +220,11 @@ public sealed record ErasureConfig
         return near.Count > 0 ? $" — closest known: {string.Join(", ", near.Select(n => $"'{n}'"))}" : "";
     }
 
-    /// <summary>The known names closest to <paramref name="value"/> by edit distance (ties: list order).</summary>
-    public static IReadOnlyList<string> Closest(string value, IEnumerable<string> known, int count)
-        => known.Where(k => k.Length > 0)
-            .Select((k, i) => (k, i, d: EditDistance(value.ToLowerInvariant(), k.ToLowerInvariant())))
-            .Where(x => x.d <= Math.Max(2, Math.Max(value.Length, x.k.Length) / 2))
-            .OrderBy(x => x.d).ThenBy(x => x.i).Take(count).Select(x => x.k).ToList();
+    /// <summary>The known names closest to <paramref name="value"/> (Data/Suggestions.cs).</summary>
+    public static IReadOnlyList<string> Closest(string value, IEnumerable<string> known, int count) => Data.Suggestions.Closest(value, known, count);
 
-    /// <summary>Levenshtein distance (insertions, deletions, substitutions of one character cost 1).</summary>
-    public static int EditDistance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) prev[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
+    /// <summary>Levenshtein distance (Data/Suggestions.cs).</summary>
+    public static int EditDistance(string a, string b) => Data.Suggestions.EditDistance(a, b);
 }
 
 /// <summary>An erasure config that cannot run; the message lists every problem, one per line.</summary>

@@ -78,9 +78,23 @@ public sealed class ErasureResult : IDisposable
     {
         var manifestPath = Path.Combine(folder, ManifestFile);
         if (!File.Exists(manifestPath)) throw new FileNotFoundException($"{folder} holds no erasure run (no {ManifestFile})", manifestPath);
-        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))?.AsObject() ?? throw new InvalidDataException($"{manifestPath}: empty");
-        var config = manifest["config"].Deserialize<ErasureConfig>() ?? throw new InvalidDataException($"{manifestPath}: no config");
-        var status = Enum.Parse<ErasureStatus>((string?)manifest["status"] ?? throw new InvalidDataException($"{manifestPath}: no status"));
+        JsonObject manifest;
+        ErasureConfig config;
+        string statusText;
+        try
+        {
+            manifest = JsonNode.Parse(File.ReadAllText(manifestPath))?.AsObject() ?? throw new InvalidDataException($"{manifestPath}: empty");
+            config = manifest["config"].Deserialize<ErasureConfig>() ?? throw new InvalidDataException($"{manifestPath}: no config");
+            statusText = (string?)manifest["status"] ?? throw new InvalidDataException($"{manifestPath}: no status");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{manifestPath}: not a valid erasure manifest ({e.Message})", e);
+        }
+        if (statusText == "Running")
+            throw new InvalidDataException($"{folder}: the erasure has not finished (manifest status Running: still running, or killed before it saved)");
+        if (!Enum.TryParse<ErasureStatus>(statusText, out var status))
+            throw new InvalidDataException($"{manifestPath}: unknown status '{statusText}'");
         var history = ParseHistory(File.ReadAllText(Path.Combine(folder, HistoryFile)));
         var trained = Serialization.Load(Path.Combine(folder, DeltaFile));
         return new ErasureResult(config, status, (string?)manifest["message"] ?? "", (int?)manifest["iterations_done"] ?? 0, history, trained, manifest);

@@ -26,27 +26,44 @@ public sealed record ErasureScores(double Esr1, double Esr5, double Psr1, double
 
 public static class ErasureEvaluation
 {
-    /// <summary>Judges generations of each erased and preserved concept with the given UNet.</summary>
+    /// <summary>Images generated per UNet batch: memory stays flat however many images a concept gets, and up to this
+    /// many the batch is exactly the one image set of the concept.</summary>
+    public const int Chunk = 32;
+
+    /// <summary>The most images per concept an evaluation accepts (more only costs time on a CPU).</summary>
+    public const int MaxImagesPerConcept = 1000;
+
+    /// <summary>Judges generations of each erased and preserved concept with the given UNet; stops between batches
+    /// when <paramref name="cancel"/> is cancelled (OperationCanceledException).</summary>
     public static ErasureScores Score(FoundationModel model, UNet2DConditionModel unet, ConceptJudge judge, IReadOnlyList<string> erased,
-        IReadOnlyList<string> preserved, ErasureEvalOptions o, TextWriter? log = null)
+        IReadOnlyList<string> preserved, ErasureEvalOptions o, TextWriter? log = null, CancellationToken cancel = default)
     {
+        if (o.images_per_concept is < 1 or > MaxImagesPerConcept)
+            throw new ArgumentException($"images per concept must lie in [1, {MaxImagesPerConcept}], got {o.images_per_concept}");
         var pipe = new StableDiffusionPipeline(model);
         var scores = new List<ConceptScore>();
         var i = 0;
         foreach (var (concept, role) in erased.Select(c => (c, "erased")).Concat(preserved.Select(c => (c, "preserved"))))
         {
-            using var scope = NewDisposeScope();
             var prompt = o.template.Replace("{a}", Captions.Article(concept)).Replace("{concept}", concept);
-            var images = QualityGate.Generate(pipe, unet, prompt, o.images_per_concept, o.sampling, o.seed + 1000UL * (ulong)i++);
-            var verdict = judge.Judge(images);
             var label = judge.ConceptId(concept);
-            int top1 = 0, top5 = 0;
-            for (var k = 0; k < verdict.Count; k++)
+            var seed = o.seed + 1000UL * (ulong)i++;
+            int top1 = 0, top5 = 0, n = 0;
+            for (var start = 0; start < o.images_per_concept; start += Chunk)
             {
-                if (verdict.Top1(k) == label) top1++;
-                if (verdict.InTop(k, label, 5)) top5++;
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var count = Math.Min(Chunk, o.images_per_concept - start);
+                var images = QualityGate.Generate(pipe, unet, prompt, count, o.sampling, seed + (ulong)start);   // image k keeps seed + k
+                var verdict = judge.Judge(images);
+                for (var k = 0; k < verdict.Count; k++)
+                {
+                    if (verdict.Top1(k) == label) top1++;
+                    if (verdict.InTop(k, label, 5)) top5++;
+                }
+                n += verdict.Count;
             }
-            scores.Add(new ConceptScore(concept, role, verdict.Count, (double)top1 / verdict.Count, (double)top5 / verdict.Count));
+            scores.Add(new ConceptScore(concept, role, n, (double)top1 / n, (double)top5 / n));
             log?.WriteLine($"  {role,-9} {concept}: top-1 {scores[^1].Top1:P0}, top-5 {scores[^1].Top5:P0}");
         }
         double Mean(string role, Func<ConceptScore, double> f) => scores.Where(s => s.Role == role).Select(f).DefaultIfEmpty(double.NaN).Average();

@@ -91,7 +91,7 @@ public static class ErasureTable
             {
                 var clock = Stopwatch.StartNew();
                 log.WriteLine($"[{index}/{total}] {split.Name}: original model");
-                var s = ErasureEvaluation.Score(model, model.Unet, judge, split.Erase, split.Preserve, eval);
+                var s = ErasureEvaluation.Score(model, model.Unet, judge, split.Erase, split.Preserve, eval, cancel: cancel);
                 Save(new ErasureTableRow(Original, split.Name, 0, s.Esr1, s.Esr5, s.Psr1, s.Psr5, 0, 0, clock.Elapsed.TotalSeconds,
                     (ErasureResult.PeakResidentBytes() ?? 0) / 1048576.0, "Completed"), s);
             }
@@ -113,7 +113,7 @@ public static class ErasureTable
                     var train = result.Manifest["timing"]!["wall_seconds"]!.GetValue<double>();
                     var clock = Stopwatch.StartNew();
                     using var erased = result.ErasedUnet(model);
-                    var s = ErasureEvaluation.Score(model, erased, judge, split.Erase, split.Preserve, eval);
+                    var s = ErasureEvaluation.Score(model, erased, judge, split.Erase, split.Preserve, eval, cancel: cancel);
                     var row = new ErasureTableRow(name, split.Name, seed, s.Esr1, s.Esr5, s.Psr1, s.Psr5, result.IterationsDone, train,
                         clock.Elapsed.TotalSeconds, (ErasureResult.PeakResidentBytes() ?? 0) / 1048576.0, result.Status.ToString());
                     Save(row, s);

@@ -19,7 +19,6 @@ public sealed record AutoencoderConfig
     public int sample_size { get; init; } = 32;
     /// <summary>Multiplies latents before diffusion: 1/std of the training latents, measured after training.</summary>
     public double scaling_factor { get; init; } = 1.0;
-    public int LatentSize => sample_size >> (block_out_channels.Length - 1);
 }
 
 /// <summary>Single-head self-attention over pixels with a group norm and a residual (the VAE's mid-block attention).</summary>

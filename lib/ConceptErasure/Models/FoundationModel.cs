@@ -31,8 +31,45 @@ public sealed record FoundationConfig
 
     public static FoundationConfig Load(string path)
     {
-        try { return JsonSerializer.Deserialize<FoundationConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty"); }
+        var text = File.ReadAllText(path);
+        StrictJson.Check(text, path);
+        FoundationConfig config;
+        try { config = JsonSerializer.Deserialize<FoundationConfig>(text, Json) ?? throw new InvalidDataException($"{path}: empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+        var problems = config.Problems();
+        if (problems.Count > 0) throw new InvalidDataException($"{path}: " + string.Join("; ", problems));
+        return config;
+    }
+
+    /// <summary>Values no model of this family can have (sizes ≤ 0 or absurdly large, an empty schedule), one line each.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var p = new List<string>();
+        void Size(string what, long v, long max) { if (v < 1 || v > max) p.Add($"{what} must lie in [1, {max}], got {v}"); }
+        Size("train_timesteps", train_timesteps, 100_000);
+        if (!(beta_start > 0 && beta_end > beta_start && beta_end < 1)) p.Add($"betas must satisfy 0 < beta_start < beta_end < 1, got {beta_start}, {beta_end}");
+        Size("text_encoder.vocab_size", text_encoder.vocab_size, 1_000_000);
+        Size("text_encoder.max_position_embeddings", text_encoder.max_position_embeddings, 4096);
+        Size("text_encoder.hidden_size", text_encoder.hidden_size, 16_384);
+        Size("text_encoder.intermediate_size", text_encoder.intermediate_size, 65_536);
+        Size("text_encoder.num_hidden_layers", text_encoder.num_hidden_layers, 256);
+        Size("text_encoder.num_attention_heads", text_encoder.num_attention_heads, 256);
+        Size("unet.sample_size", unet.sample_size, 1024);
+        Size("unet.in_channels", unet.in_channels, 64);
+        Size("unet.out_channels", unet.out_channels, 64);
+        foreach (var c in unet.block_out_channels) Size("unet.block_out_channels", c, 16_384);
+        Size("unet.layers_per_block", unet.layers_per_block, 64);
+        Size("unet.attention_heads", unet.attention_heads, 256);
+        Size("unet.cross_attention_dim", unet.cross_attention_dim, 16_384);
+        Size("unet.norm_num_groups", unet.norm_num_groups, 1024);
+        Size("vae.sample_size", vae.sample_size, 4096);
+        Size("vae.latent_channels", vae.latent_channels, 64);
+        foreach (var c in vae.block_out_channels) Size("vae.block_out_channels", c, 16_384);
+        if (p.Count > 0) return p;
+        try { unet.Validate(); } catch (ArgumentException e) { p.Add(e.Message); }
+        if (unet.cross_attention_dim != text_encoder.hidden_size)
+            p.Add($"unet.cross_attention_dim {unet.cross_attention_dim} ≠ text_encoder.hidden_size {text_encoder.hidden_size}");
+        return p;
     }
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }

@@ -20,7 +20,9 @@ public sealed class Checkpoint
     readonly string runDir;
     public Checkpoint(string runDir) => this.runDir = runDir;
     public string Folder => Path.Combine(runDir, FolderName);
-    public bool Exists => File.Exists(Path.Combine(Folder, "state.json"));
+    /// <summary>True when a checkpoint can be loaded: the folder, or the `checkpoint.old` a kill between the two renames
+    /// of a save leaves behind (Load puts it back).</summary>
+    public bool Exists => File.Exists(Path.Combine(Folder, "state.json")) || File.Exists(Path.Combine(Folder + ".old", "state.json"));
 
     /// <summary>Everything a training loop needs to restore, by role.</summary>
     public sealed class Parts
@@ -32,6 +34,7 @@ public sealed class Checkpoint
 
     public void Save(long step, Parts parts, JsonObject? extra = null)
     {
+        RecoverInterruptedSwap();   // a leftover checkpoint.old may be the only good checkpoint: never delete it unread
         var tmp = Folder + ".tmp";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);

@@ -1,6 +1,7 @@
 // TrainingLoop.cs — the loop every pretraining command shares: learning-rate schedule, one step, progress
 // line, atomic checkpoints every N steps, exact resumption, NaN guard, and a clean stop on Ctrl-C (the state
-// of the last finished step is checkpointed). The model-specific work is the `step` callback.
+// of the last finished step is checkpointed, then OperationCanceledException says the run did not finish). The
+// model-specific work is the `step` callback. TrainingRun.Check refuses a bad start before any setup.
 using System.Text.Json.Nodes;
 using ConceptErasure.Engine;
 using TorchSharp;
@@ -37,12 +38,13 @@ public static class TrainingLoop
         Directory.CreateDirectory(runDir);
         var ckpt = new Checkpoint(runDir);
         long done = 0;
-        if (resume && ckpt.Exists)
+        if (resume)
         {
+            if (!ckpt.Exists) throw new InvalidOperationException($"--resume: {runDir} holds no checkpoint to continue");
             (done, _) = ckpt.Load(parts);
             log.WriteLine($"resumed from {ckpt.Folder} at step {done}");
         }
-        else if (!resume && ckpt.Exists)
+        else if (ckpt.Exists)
             throw new InvalidOperationException($"{runDir} already holds a checkpoint: pass --resume to continue it, or choose another folder");
 
         var progress = new Progress(o.steps, log, done);
@@ -54,8 +56,7 @@ public static class TrainingLoop
             if (cancel.IsCancellationRequested)
             {
                 Save(done);
-                log.WriteLine($"stopped at step {done}; checkpoint written — continue with --resume");
-                return done;
+                throw new OperationCanceledException($"stopped at step {done} of {o.steps}; checkpoint written to {ckpt.Folder} — continue with --resume");
             }
             var s = done + 1;
             schedule.Apply(optimizer, s);

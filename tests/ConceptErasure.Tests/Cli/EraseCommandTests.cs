@@ -1,6 +1,7 @@
 // `workbook erase` end to end on a tiny model folder: the run folder it writes, and the bad-input behaviour
 // (one clear message, exit code 1, no work done and nothing written).
 using System.CommandLine;
+using ConceptErasure.Cli;
 using ConceptErasure.Cli.Commands;
 using ConceptErasure.Tests.Erasure;
 
@@ -12,7 +13,7 @@ public class EraseCommandTests
     static (int code, string stdout, string stderr) Run(params string[] args)
     {
         var root = new RootCommand { EraseCommand.Create(), GenerateCommand.Create() };
-        TrainCommand.RejectUnknownOptions(root);
+        CommandSupport.RejectUnknownOptions(root);
         var (o, e) = (Console.Out, Console.Error);
         var (so, se) = (new StringWriter(), new StringWriter());
         Console.SetOut(so); Console.SetError(se);

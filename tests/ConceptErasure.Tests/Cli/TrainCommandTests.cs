@@ -1,6 +1,7 @@
 // `workbook train unet` bad input: a recipe option out of range is one clear message, exit code 1, and nothing is
 // written (the run folder is not created).
 using System.CommandLine;
+using ConceptErasure.Cli;
 using ConceptErasure.Cli.Commands;
 using ConceptErasure.Tests.Erasure;
 
@@ -12,7 +13,7 @@ public class TrainCommandTests
     static (int code, string stderr) Run(params string[] args)
     {
         var root = new RootCommand { TrainCommand.Create() };
-        TrainCommand.RejectUnknownOptions(root);
+        CommandSupport.RejectUnknownOptions(root);
         var (o, e) = (Console.Out, Console.Error);
         var (so, se) = (new StringWriter(), new StringWriter());
         Console.SetOut(so); Console.SetError(se);

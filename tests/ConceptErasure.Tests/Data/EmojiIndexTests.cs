@@ -141,4 +141,17 @@ public class EmojiIndexTests
         Assert.Equal(1641, index.ForStyle(EmojiStyle.Google).Count);
         Assert.True(index.ForStyle(EmojiStyle.Facebook).Count < index.Select().Count); // facebook lacks art for some emoji
     }
+
+    [Fact]
+    public void AConceptMayBeGivenInAnotherCaseOrAsTheEmojiItself()
+    {
+        var index = RealEmojiData.Index;
+        Assert.Equal("delivery truck", index.Resolve("Delivery Truck").Name);
+        Assert.Equal("delivery truck", index.Resolve("🚚").Name);
+        Assert.Equal("heavy black heart", index.Resolve("❤️").Name);      // U+2764 U+FE0F, the data's own name
+        var ex = Assert.Throws<KeyNotFoundException>(() => index.Resolve("Delivery Trucks"));
+        Assert.Contains("'delivery truck'", ex.Message);                 // suggested despite the case
+        var huge = Assert.Throws<KeyNotFoundException>(() => index.Resolve(new string('x', 10_000)));
+        Assert.True(huge.Message.Length < 400, $"{huge.Message.Length} characters");
+    }
 }
