@@ -59,10 +59,12 @@ internal static class EraseCommand
         var evalSeed = new Option<ulong>("--eval-seed") { Description = "first seed of the evaluation images (tune on others than the default)", DefaultValueFactory = _ => new ErasureEvalOptions().seed };
         var threads = CommandSupport.ThreadsOption();
         var overwrite = CommandSupport.OverwriteOption();
+        var resume = new Option<bool>("--resume") { Description = "continue the checkpoint in --out (a run that was stopped or killed), with the same options" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "updates between checkpoints of θ′ and the method's state (0 = only when stopped)", DefaultValueFactory = _ => 25 };
         var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result. " + ExitCode.Help)
         {
             concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
-            sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, overwrite, evalImages, evalPreserved, evalSeed, threads,
+            sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, overwrite, resume, checkpointEvery, evalImages, evalPreserved, evalSeed, threads,
         };
 
         cmd.SetAction(r => CommandSupport.Guard(() =>
@@ -101,18 +103,28 @@ internal static class EraseCommand
             config.Validate(m);   // invalid hyper-parameters: one message listing every problem, before any work
             using var j = evalN > 0 ? ConceptJudge.Load(r.GetValue(judge)) : null;
             var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{CommandSupport.Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
-            RunFolder.Prepare(dir, r.GetValue(overwrite));
+            if (r.GetValue(checkpointEvery) < 0) throw new ArgumentException("--checkpoint-every must be ≥ 0");
+            var checkpointing = new ErasureCheckpointing(dir, r.GetValue(checkpointEvery), r.GetValue(resume));
+            if (checkpointing.Resume)
+            {
+                if (r.GetValue(overwrite)) throw new ArgumentException("--resume continues a run and --overwrite discards it: give one of them");
+                if (!new ConceptErasure.Training.Checkpoint(dir).Exists) throw new InvalidOperationException($"--resume: {dir} holds no erasure checkpoint to continue");
+                RunFolder.Prepare(dir, overwrite: false, allowExisting: true);
+            }
+            else RunFolder.Prepare(dir, r.GetValue(overwrite));
             WriteManifest(dir, new JsonObject
             {
                 ["status"] = "Running", ["evaluation"] = "pending", ["erase"] = new JsonArray(erase.Select(c => (JsonNode?)c).ToArray()),
                 ["method"] = config.method, ["started_utc"] = DateTime.UtcNow.ToString("O"),
                 ["config"] = JsonSerializer.SerializeToNode(config, ErasureConfig.Json),
+                ["checkpoint"] = "checkpoint/ (θ′ and the method's state, every " + checkpointing.Every + " updates; `erase … --resume` continues it)",
             });
 
             var cancel = CommandSupport.Cancel();
-            using var result = Eraser.Run(m, config, Console.Out, cancel);
+            using var result = Eraser.Run(m, config, Console.Out, cancel, checkpointing: checkpointing);
             result.Manifest["evaluation"] = result.Status != ErasureStatus.Completed ? "skipped" : j is null ? "skipped" : "pending";
             result.Save(dir);
+            if (result.Status == ErasureStatus.Completed) checkpointing.Remove();   // the results hold everything now
             Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
             if (result.Status == ErasureStatus.NonFiniteLoss)
                 throw new ConceptErasure.Training.NonFiniteLossException($"erasure stopped: {result.Message} (the run folder holds those parameters)");
@@ -157,8 +169,14 @@ internal static class EraseCommand
         WriteEvaluation(dir, before, after, o);
         WriteGrids(dir, m, erased, erase.Concat(preserved.Take(4)).ToList(), o);
         WriteReport(dir, result.Config, result, before, after);
-        return $"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
-               $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1}";
+        // one line per erased concept that shows the effect whatever the judge's top-1 was: how often the concept is
+        // in its top 5, and what it answered, before and after
+        var lines = before.Concepts.Zip(after.Concepts).Where(p => p.First.Role == "erased").Select(p =>
+            $"{p.First.Concept}: in the judge's top 5 for {p.First.Top5:P0} → {p.Second.Top5:P0} of the images; " +
+            $"it saw {p.First.AnswerSummary()} before, {p.Second.AnswerSummary()} after");
+        return string.Join("\n", lines) + "\n" +
+               $"ESR-1 {before.Esr1:P1} → {after.Esr1:P1}, ESR-5 {before.Esr5:P1} → {after.Esr5:P1}, " +
+               $"PSR-1 {before.Psr1:P1} → {after.Psr1:P1}, PSR-5 {before.Psr5:P1} → {after.Psr5:P1} (erasure success ESR, preservation PSR)";
     }
 
     static void WriteEvaluation(string dir, ErasureScores before, ErasureScores after, ErasureEvalOptions o)
@@ -193,7 +211,8 @@ internal static class EraseCommand
     {
         static string P(double v) => double.IsNaN(v) ? "–" : v.ToString("P1", System.Globalization.CultureInfo.InvariantCulture);
         var rows = string.Concat(before.Concepts.Zip(after.Concepts).Select(p =>
-            $"<tr><td>{System.Net.WebUtility.HtmlEncode(p.First.Concept)}</td><td>{p.First.Role}</td><td>{P(p.First.Top1)}</td><td>{P(p.Second.Top1)}</td><td>{P(p.First.Top5)}</td><td>{P(p.Second.Top5)}</td></tr>\n"));
+            $"<tr><td>{System.Net.WebUtility.HtmlEncode(p.First.Concept)}</td><td>{p.First.Role}</td><td>{P(p.First.Top1)}</td><td>{P(p.Second.Top1)}</td><td>{P(p.First.Top5)}</td><td>{P(p.Second.Top5)}</td>" +
+            $"<td>{System.Net.WebUtility.HtmlEncode(p.First.AnswerSummary())}</td><td>{System.Net.WebUtility.HtmlEncode(p.Second.AnswerSummary())}</td></tr>\n"));
         var html = $"""
             <!doctype html><html><head><meta charset="utf-8"><title>erase {System.Net.WebUtility.HtmlEncode(string.Join(", ", c.erase))}</title>
             <style>body{"{"}font-family:sans-serif;max-width:60em;margin:2em auto{"}"} td,th{"{"}padding:2px 8px;text-align:left{"}"} img{"{"}image-rendering:pixelated{"}"}</style></head><body>
@@ -203,7 +222,7 @@ internal static class EraseCommand
             <tr><td>original</td><td>{P(before.Esr1)}</td><td>{P(before.Esr5)}</td><td>{P(before.Psr1)}</td><td>{P(before.Psr5)}</td></tr>
             <tr><td>erased</td><td>{P(after.Esr1)}</td><td>{P(after.Esr5)}</td><td>{P(after.Psr1)}</td><td>{P(after.Psr5)}</td></tr></table>
             <h2>Per concept (judge top-1 / top-5, original → erased)</h2>
-            <table><tr><th>concept</th><th>role</th><th>top-1 before</th><th>top-1 after</th><th>top-5 before</th><th>top-5 after</th></tr>
+            <table><tr><th>concept</th><th>role</th><th>top-1 before</th><th>top-1 after</th><th>top-5 before</th><th>top-5 after</th><th>judge's answers before</th><th>after</th></tr>
             {rows}</table>
             <h2>Same seeds, before and after</h2><p><img src="before.png" alt="before"> <img src="after.png" alt="after"></p>
             <p>Files: <code>unet-delta.safetensors</code>, <code>manifest.json</code>, <code>history.csv</code>, <code>evaluation.json</code>, <code>evaluation.csv</code>.</p>

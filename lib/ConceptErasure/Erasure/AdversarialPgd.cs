@@ -36,6 +36,20 @@ public sealed class AdversarialPgd : ErasureMethod
         adversarial = initial.Select(c => c.clone().DetachFromDisposeScope()).ToArray();
     }
 
+    // ---- resumable state (ErasureState.cs): c_a of every erased concept --------------------------------------------
+    public override Dictionary<string, Tensor> StateTensors()
+    {
+        var t = base.StateTensors();
+        for (var i = 0; i < adversarial.Length; i++) t[$"c_a/{i}"] = adversarial[i];
+        return t;
+    }
+
+    public override void RestoreState(IReadOnlyDictionary<string, Tensor> tensors, System.Text.Json.Nodes.JsonObject json)
+    {
+        base.RestoreState(tensors, json);
+        for (var i = 0; i < adversarial.Length; i++) CopyInto(adversarial[i], Need(tensors, $"c_a/{i}"), $"c_a/{i}");
+    }
+
     /// <summary>The current c_a of each erased concept (live tensors, do not dispose).</summary>
     public IReadOnlyList<Tensor> Embeddings => adversarial;
 

@@ -179,6 +179,26 @@ public sealed class AdversarialPreservation : ErasureMethod
         { Candidate = adversary.Word(index), TopCandidate = top, TopProbability = p };
     }
 
+    // ---- resumable state (ErasureState.cs): π of every adversary and their Adam -------------------------------------
+    public override void AddTo(Training.Checkpoint.Parts parts)
+    {
+        base.AddTo(parts);
+        parts.Optimizers["pi"] = adversaryOptimizer;
+    }
+
+    public override Dictionary<string, Tensor> StateTensors()
+    {
+        var t = base.StateTensors();
+        for (var i = 0; i < adversaries.Length; i++) t[$"pi/{i}"] = adversaries[i].Logits;
+        return t;
+    }
+
+    public override void RestoreState(IReadOnlyDictionary<string, Tensor> tensors, JsonObject json)
+    {
+        base.RestoreState(tensors, json);
+        for (var i = 0; i < adversaries.Length; i++) CopyInto(adversaries[i].Logits, Need(tensors, $"pi/{i}"), $"pi/{i}");
+    }
+
     public override JsonObject Describe()
     {
         var o = new JsonObject();

@@ -6,6 +6,8 @@
 //   2. for each iteration: stop cleanly when cancelled; run the method's step inside a dispose scope; stop when a
 //      loss is not finite — the update with the bad loss was not applied, so θ′ keeps its last good parameters;
 //   3. collect the trained tensors, the history and a manifest (versions, timing, peak memory).
+// With checkpointing, the state (ErasureState.cs) is written into <folder>/checkpoint every few updates and when
+// stopped, and a resumed run continues from it bit-identically; a checkpoint made with another config is refused.
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -37,8 +39,10 @@ public static class Eraser
     /// <param name="cancel">stops after the current iteration; the result then holds the updates done</param>
     /// <param name="onIteration">called after each iteration with its history rows and the live method (θ′, π…)</param>
     /// <param name="knownConcepts">when given, erased concepts must be among these (e.g. the concepts the model was trained on)</param>
+    /// <param name="checkpointing">where to checkpoint the run (and whether to continue its checkpoint); null: none</param>
     public static ErasureResult Run(FoundationModel model, ErasureConfig config, TextWriter? log = null, CancellationToken cancel = default,
-        Action<IReadOnlyList<ErasureStep>, ErasureMethod>? onIteration = null, IReadOnlyCollection<string>? knownConcepts = null)
+        Action<IReadOnlyList<ErasureStep>, ErasureMethod>? onIteration = null, IReadOnlyCollection<string>? knownConcepts = null,
+        ErasureCheckpointing? checkpointing = null)
     {
         // 0. validation, before any work
         config.Validate(model, knownConcepts);
@@ -54,26 +58,61 @@ public static class Eraser
             foreach (var a in ap.Adversaries)
                 log?.WriteLine($"  candidates for '{a.Candidates.Concept}' ({a.Candidates.Candidates.Count} of {a.Candidates.Clustered} nearest): {string.Join(", ", a.Candidates.Words.Take(12))}{(a.Candidates.Candidates.Count > 12 ? ", …" : "")}");
 
-        // 2. the loop
+        // 2. the loop (from the checkpoint's step when resuming)
         var history = new List<ErasureStep>();
         var status = ErasureStatus.Completed;
         var message = "completed";
         var done = 0;
+        var first = 1;
+        var secondsBefore = 0.0;
+        var configJson = JsonSerializer.SerializeToNode(config, ErasureConfig.Json)!;
+        var ckpt = checkpointing is null ? null : new Training.Checkpoint(checkpointing.Folder);
+        if (checkpointing is { Resume: true })
+        {
+            if (!ckpt!.Exists) throw new InvalidOperationException($"--resume: {checkpointing.Folder} holds no erasure checkpoint");
+            var parts = new Training.Checkpoint.Parts();
+            method.AddTo(parts);
+            var (step, extra) = ckpt.Load(parts);
+            try
+            {
+                if (!JsonNode.DeepEquals(extra["config"], configJson))
+                    throw new ArgumentException($"--resume: the checkpoint in {checkpointing.Folder} was made with another erasure config; resume with the same options");
+                method.RestoreState(parts.Tensors, extra["method"]!.AsObject());
+            }
+            finally { foreach (var t in parts.Tensors.Values) t.Dispose(); }
+            history.AddRange(ErasureResult.ParseHistory((string)extra["history"]!));
+            done = (int)extra["done"]!;
+            secondsBefore = (double)extra["seconds"]!;
+            first = (int)step + 1;
+            log?.WriteLine($"resumed from {ckpt.Folder} after update {step}");
+        }
         var loopClock = Stopwatch.StartNew();
+        void Checkpoint(int step)
+        {
+            var parts = new Training.Checkpoint.Parts();
+            method.AddTo(parts);
+            parts.Tensors = method.StateTensors();
+            ckpt!.Save(step, parts, new JsonObject
+            {
+                ["config"] = configJson.DeepClone(), ["method"] = method.StateJson(), ["done"] = done,
+                ["seconds"] = secondsBefore + clock.Elapsed.TotalSeconds, ["history"] = ErasureResult.HistoryCsv(history),
+            });
+        }
         var rss = new List<(int step, double mib)>();
         void SampleRss(int step) { if (ErasureResult.ResidentBytes() is { } b) rss.Add((step, Math.Round(b / 1048576.0, 1))); }
         SampleRss(0);
-        for (var step = 1; step <= config.iterations; step++)
+        for (var step = first; step <= config.iterations; step++)
         {
             if (cancel.IsCancellationRequested)
             {
                 status = ErasureStatus.Cancelled;
                 message = $"cancelled after {done} of {config.iterations} updates";
+                if (ckpt is not null) { Checkpoint(step - 1); message += $"; checkpoint written — continue with --resume"; }
                 break;
             }
             IReadOnlyList<ErasureStep> rows;
             using (NewDisposeScope()) rows = method.Step(step);
-            var seconds = clock.Elapsed.TotalSeconds;
+            var seconds = secondsBefore + clock.Elapsed.TotalSeconds;
             rows = rows.Select(r => r with { Seconds = seconds }).ToList();
             history.AddRange(rows);
             done += rows.Count(r => r.Phase == ErasureMethod.ThetaPhase && r.Applied);
@@ -89,6 +128,7 @@ public static class Eraser
                 break;
             }
             if (step % Math.Min(config.log_every, 25) == 0 || step == config.iterations) SampleRss(step);
+            if (ckpt is not null && checkpointing!.Every > 0 && step % checkpointing.Every == 0 && step < config.iterations) Checkpoint(step);
             if (log is not null && (step % config.log_every == 0 || step == config.iterations))
                 log.WriteLine(ProgressLine(history, step, config, loopClock.Elapsed.TotalSeconds) + (rss.Count > 0 ? FormattableString.Invariant($"  RSS {rss[^1].mib:F0} MiB") : ""));
         }
@@ -162,5 +202,19 @@ public static class Eraser
             ["threads"] = torch.get_num_threads(),
             ["foundation"] = new JsonObject { ["prediction"] = model.Config.unet.prediction_type, ["train_timesteps"] = model.Schedule.TrainSteps },
         };
+    }
+}
+
+/// <summary>Where a run checkpoints itself (<c>&lt;Folder&gt;/checkpoint</c>), every how many updates (0: only when
+/// stopped), and whether it continues the checkpoint there.</summary>
+public sealed record ErasureCheckpointing(string Folder, int Every = 25, bool Resume = false)
+{
+    public string CheckpointFolder => Path.Combine(Folder, Training.Checkpoint.FolderName);
+
+    /// <summary>Removes the checkpoint once the run's results are saved.</summary>
+    public void Remove()
+    {
+        foreach (var d in new[] { CheckpointFolder, CheckpointFolder + ".old", CheckpointFolder + ".tmp" })
+            if (Directory.Exists(d)) Directory.Delete(d, true);
     }
 }

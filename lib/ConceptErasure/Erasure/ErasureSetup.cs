@@ -64,7 +64,7 @@ public sealed record ErasureStep(int Step, string Phase, string Concept, int TEn
 }
 
 /// <summary>θ, θ′, the optimiser and the shared pieces of an iteration. Subclasses implement <see cref="Step"/>.</summary>
-public abstract class ErasureMethod : IDisposable
+public abstract partial class ErasureMethod : IDisposable
 {
     public const string ThetaPhase = "theta";
 

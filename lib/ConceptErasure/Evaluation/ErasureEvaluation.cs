@@ -20,7 +20,13 @@ public sealed record ErasureEvalOptions
     public string template { get; init; } = "an emoji of {a} {concept}";
 }
 
-public sealed record ConceptScore(string Concept, string Role, int Images, double Top1, double Top5);
+/// <param name="Answers">the judge's top-1 labels for the concept's images, most frequent first (label → images)</param>
+public sealed record ConceptScore(string Concept, string Role, int Images, double Top1, double Top5, IReadOnlyList<KeyValuePair<string, int>>? Answers = null)
+{
+    /// <summary>"european post office ×4, package ×2, …": what the judge saw instead (or too).</summary>
+    public string AnswerSummary(int count = 3) => Answers is null ? "" :
+        string.Join(", ", Answers.Take(count).Select(a => $"{a.Key} ×{a.Value}")) + (Answers.Count > count ? ", …" : "");
+}
 
 public sealed record ErasureScores(double Esr1, double Esr5, double Psr1, double Psr5, IReadOnlyList<ConceptScore> Concepts);
 
@@ -49,6 +55,7 @@ public static class ErasureEvaluation
             var label = judge.ConceptId(concept);
             var seed = o.seed + 1000UL * (ulong)i++;
             int top1 = 0, top5 = 0, n = 0;
+            var answers = new Dictionary<string, int>();
             for (var start = 0; start < o.images_per_concept; start += Chunk)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -60,10 +67,13 @@ public static class ErasureEvaluation
                 {
                     if (verdict.Top1(k) == label) top1++;
                     if (verdict.InTop(k, label, 5)) top5++;
+                    var said = judge.config.concepts[verdict.Top1(k)];
+                    answers[said] = answers.GetValueOrDefault(said) + 1;
                 }
                 n += verdict.Count;
             }
-            scores.Add(new ConceptScore(concept, role, n, (double)top1 / n, (double)top5 / n));
+            var ranked = answers.OrderByDescending(a => a.Value).ThenBy(a => a.Key, StringComparer.Ordinal).ToList();
+            scores.Add(new ConceptScore(concept, role, n, (double)top1 / n, (double)top5 / n, ranked));
             log?.WriteLine($"  {role,-9} {concept}: top-1 {scores[^1].Top1:P0}, top-5 {scores[^1].Top5:P0}");
         }
         double Mean(string role, Func<ConceptScore, double> f) => scores.Where(s => s.Role == role).Select(f).DefaultIfEmpty(double.NaN).Average();

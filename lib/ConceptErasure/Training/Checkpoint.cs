@@ -30,6 +30,8 @@ public sealed class Checkpoint
         public Dictionary<string, nn.Module> Modules { get; } = new();
         public Dictionary<string, OptimizerHelper> Optimizers { get; } = new();
         public Dictionary<string, Generator> Generators { get; } = new();
+        /// <summary>Loose tensors saved as they are (tensors.safetensors); after Load, the saved ones (caller disposes).</summary>
+        public Dictionary<string, Tensor> Tensors { get; set; } = new();
     }
 
     public void Save(long step, Parts parts, JsonObject? extra = null)
@@ -40,6 +42,7 @@ public sealed class Checkpoint
         Directory.CreateDirectory(tmp);
         foreach (var (name, m) in parts.Modules) Serialization.SaveModule(m, Path.Combine(tmp, name + ".safetensors"));
         foreach (var (name, o) in parts.Optimizers) o.save_state_dict(Path.Combine(tmp, name + ".optimizer.bin"));
+        if (parts.Tensors.Count > 0) Serialization.Save(parts.Tensors, Path.Combine(tmp, "tensors.safetensors"));
         var json = new JsonObject
         {
             ["step"] = step,
@@ -75,6 +78,8 @@ public sealed class Checkpoint
             { throw new InvalidDataException($"{path}: not a valid optimiser state ({e.Message})", e); }
         }
         SetGlobalRngState(Convert.FromBase64String((string)json["global_rng"]!), statePath);
+        var loose = Path.Combine(Folder, "tensors.safetensors");
+        parts.Tensors = File.Exists(loose) ? Serialization.Load(loose) : new Dictionary<string, Tensor>();
         var gens = json["generators"]!.AsObject();
         foreach (var (name, g) in parts.Generators)
             Rng.SetState(g, Convert.FromBase64String((string?)gens[name] ?? throw new InvalidDataException($"{statePath}: no state for generator '{name}'")));
