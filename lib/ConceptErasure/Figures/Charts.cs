@@ -247,11 +247,13 @@ public sealed class ScatterChart : Chart
             label.LabelFontColor = ChartImage.ColorOf(Palette.Highlight);
             label.LabelBold = true;
             label.LabelFontSize = (float)Style.FontSize;
+            label.LabelBackgroundColor = Colors.White.WithAlpha(0.75);   // readable over dense points
+            label.LabelPadding = 1;
             label.LabelAlignment = left ? Alignment.LowerRight : Alignment.LowerLeft;
             label.OffsetX = (float)((left ? -1 : 1) * (PointRadius + 6));
             label.OffsetY = -(float)(PointRadius + 2);
         }
-        plot.Axes.Margins(0.08, 0.12);
+        plot.Axes.Margins(0.08, 0.15);
         ChartImage.Legend(plot, _series.Count, Style.FontSize);
     }
 }
