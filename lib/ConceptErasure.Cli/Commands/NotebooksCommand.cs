@@ -1,8 +1,10 @@
-// `workbook notebooks`: author, check and execute the workbook's C# notebooks.
-//   new <path.ipynb> [--title T] [--dll PATH]   starter notebook with Polyglot metadata and a #r to the library
-//   build <source.nb.md…> [--out DIR]           convert Markdown sources (```csharp fences = code cells) to .ipynb
-//   check <notebook.ipynb…>                     report anything outside the common subset, run nothing
-//   run <notebook.ipynb…> [--fast] [--out DIR]  execute headlessly and store outputs (exit 1 if any cell fails)
+// `workbook notebooks`: author and execute the workbook's C# notebooks.
+//   new <path.ipynb> [--title T]                 starter notebook with Polyglot metadata and the library's #r "nuget: …"
+//   build <source.nb.md…> [--out DIR]            convert Markdown sources (```csharp fences = code cells) to .ipynb
+//   run <notebook.ipynb…> [--fast] [--out DIR] [--cell-timeout S]
+//                                                execute each on the .NET Interactive engine (one kernel process per
+//                                                notebook) and store the outputs; exit 1 if a cell fails, 130 when
+//                                                stopped by Ctrl-C or SIGTERM (what ran is written first)
 using System.CommandLine;
 using ConceptErasure.Cli.Notebooks;
 using ConceptErasure.Workbook;
@@ -13,10 +15,9 @@ internal static class NotebooksCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("notebooks", "Author, check and run the C# notebooks (Jupyter .ipynb that Polyglot Notebooks opens).");
+        var cmd = new Command("notebooks", "Author and run the C# notebooks (Jupyter .ipynb that Polyglot Notebooks opens).");
         cmd.Subcommands.Add(CreateNew());
         cmd.Subcommands.Add(CreateBuild());
-        cmd.Subcommands.Add(CreateCheck());
         cmd.Subcommands.Add(CreateRun());
         return cmd;
     }
@@ -25,11 +26,7 @@ internal static class NotebooksCommand
     {
         var path = new Argument<string>("path") { Description = "The .ipynb file to create." };
         var title = new Option<string?>("--title") { Description = "Heading of the first cell (default: from the file name)." };
-        var dll = new Option<string?>("--dll")
-        {
-            Description = "ConceptErasure.dll to reference (default: the one this command uses); written relative to the notebook.",
-        };
-        var cmd = new Command("new", "Create a starter notebook: title, a #r to the library, an example chart.") { path, title, dll };
+        var cmd = new Command("new", $"Create a starter notebook: title, {LibraryPackage.Directive}, an example chart.") { path, title };
         cmd.SetAction(parse =>
         {
             var target = Path.GetFullPath(parse.GetValue(path)!);
@@ -38,11 +35,9 @@ internal static class NotebooksCommand
                 Console.Error.WriteLine($"error: {parse.GetValue(path)} already exists; choose another name or delete it first.");
                 return 2;
             }
-            var library = Path.GetFullPath(parse.GetValue(dll) ?? typeof(Notebook).Assembly.Location);
-            var relative = Path.GetRelativePath(Path.GetDirectoryName(target)!, library).Replace('\\', '/');
             var heading = parse.GetValue(title) ?? Path.GetFileNameWithoutExtension(target).Replace('-', ' ').Replace('_', ' ');
-            NotebookTemplate.Create(heading, relative).Save(target);
-            Console.WriteLine($"created {parse.GetValue(path)} (#r \"{relative}\")");
+            NotebookTemplate.Create(heading).Save(target);
+            Console.WriteLine($"created {parse.GetValue(path)} ({LibraryPackage.Directive})");
             return 0;
         });
         return cmd;
@@ -66,38 +61,10 @@ internal static class NotebooksCommand
                     var nb = NotebookSource.Load(source);
                     var target = NotebookSource.NotebookPathFor(source);
                     if (parse.GetValue(outDir) is { } dir) target = Path.Combine(dir, Path.GetFileName(target));
-                    foreach (var v in CommonSubset.Check(nb)) Console.Error.WriteLine($"warning: {source}: {v}");
                     nb.Save(target);
                     Console.WriteLine($"{source} -> {target} ({nb.Cells.Count} cells)");
                 }
                 catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"error: {e.Message}");
-                    rc = 1;
-                }
-            }
-            return rc;
-        });
-        return cmd;
-    }
-
-    private static Command CreateCheck()
-    {
-        var paths = new Argument<string[]>("notebooks") { Description = "Notebook files (.ipynb).", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("check", "Report code that is outside the common subset (magics, NuGet references, …) without running anything.") { paths };
-        cmd.SetAction(parse =>
-        {
-            int rc = 0;
-            foreach (var path in parse.GetValue(paths)!)
-            {
-                try
-                {
-                    var violations = CommonSubset.Check(Notebook.Load(path));
-                    foreach (var v in violations) Console.Error.WriteLine($"{path}: {v}");
-                    if (violations.Count > 0) rc = 1;
-                    else Console.WriteLine($"{path}: ok");
-                }
-                catch (Exception e) when (e is IOException or FormatException)
                 {
                     Console.Error.WriteLine($"error: {e.Message}");
                     rc = 1;
@@ -114,12 +81,26 @@ internal static class NotebooksCommand
         var fast = new Option<bool>("--fast") { Description = "Set WORKBOOK_FAST=1 (Run.Fast) so notebooks use small iteration counts." };
         var outDir = new Option<string?>("--out")
         {
-            Description = "Write executed notebooks into this folder instead of in place (#r paths still resolve from the source folder).",
+            Description = "Write executed notebooks into this folder instead of in place (the kernel still runs in each source's folder).",
         };
-        var cmd = new Command("run", "Execute notebooks headlessly and store their outputs; exits 1 if any cell fails.") { paths, fast, outDir };
+        var cellTimeout = new Option<double>("--cell-timeout")
+        {
+            Description = "Seconds one cell may run before its notebook fails (default 1800; 0: no limit).",
+            DefaultValueFactory = _ => NotebookRunOptions.DefaultCellTimeout.TotalSeconds,
+        };
+        var cmd = new Command("run", "Execute notebooks on the .NET Interactive engine and store their outputs; exits 1 if a cell fails.")
+        {
+            paths, fast, outDir, cellTimeout,
+        };
         cmd.SetAction(async (parse, ct) =>
         {
-            var runner = new NotebookRunner(new NotebookRunOptions(Fast: parse.GetValue(fast)));
+            var seconds = parse.GetValue(cellTimeout);
+            if (seconds < 0 || double.IsNaN(seconds))
+            {
+                Console.Error.WriteLine("error: --cell-timeout must be a number of seconds ≥ 0.");
+                return 2;
+            }
+            var runner = new NotebookRunner(new NotebookRunOptions(Fast: parse.GetValue(fast), CellTimeout: TimeSpan.FromSeconds(seconds)) { NoCellTimeout = seconds == 0 });
             int rc = 0;
             foreach (var path in parse.GetValue(paths)!)
             {
@@ -131,16 +112,19 @@ internal static class NotebooksCommand
                     if (result.Succeeded)
                     {
                         Console.WriteLine($"{path}: ok, {result.CodeCellsRun} code cells -> {target}");
+                        continue;
                     }
-                    else
+                    Console.Error.WriteLine($"{path}: cell {result.FailedCell} failed: {result.Error} (outputs written to {target})");
+                    rc = 1;
+                    if (result.Interrupted)
                     {
-                        Console.Error.WriteLine($"{path}: cell {result.FailedCell} failed: {result.Error} (outputs written to {target})");
-                        rc = 1;
+                        Console.Error.WriteLine("stopped: the remaining notebooks were not run.");
+                        return 130;
                     }
                 }
-                catch (Exception e) when (e is IOException or FormatException or NotebookSubsetException)
+                catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
                 {
-                    Console.Error.WriteLine($"error: {e.Message}");
+                    Console.Error.WriteLine($"error: {path}: {e.Message}");
                     rc = 1;
                 }
             }

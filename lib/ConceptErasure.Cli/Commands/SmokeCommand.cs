@@ -1,5 +1,5 @@
 // `workbook smoke`: builds a tiny conv net and trains it for a few steps on synthetic bars — proof that the
-// whole stack (bridge, autograd, modules, optimiser, dispose scopes) works on this machine, in seconds.
+// whole stack (TorchSharp, autograd, modules, optimiser, dispose scopes) works on this machine, in seconds.
 using System.CommandLine;
 using System.Diagnostics;
 using ConceptErasure.Engine;

@@ -10,6 +10,11 @@
 //    NativeCompat.cs. The build applies it to every output folder; a notebook host instead loads TorchSharp from the
 //    NuGet cache and copies its natives next to it on first use (TorchSharp#169), so the copies there are fixed here,
 //    before TorchSharp looks for them.
+// 3. In a notebook kernel TorchSharp's loader first asks for libtorch by name, which the system's library search
+//    answers with whatever libtorch is installed (Debian's libtorch-dev 1.13, seen here) and then fails on a missing
+//    symbol. So there libtorch and LibTorchSharp are loaded first by full path from the NuGet packages the library was
+//    built against (the version in the assembly's metadata); the loader's by-name requests then find them by soname.
+// 4. The CPU backend is then loaded through TorchSharp's own loader (see Initialize).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -40,6 +45,12 @@ public static class TorchRuntime
     {
         KeepFreedMemory();
         PatchNatives();
+        PreloadPackagedNatives();
+        // 3. load libtorch now, through TorchSharp's own loader: in a notebook kernel nothing else tells the runtime where
+        //    the natives are, and the first TorchSharp call may be a module constructor that does not run that loader.
+        //    A failure is left to TorchSharp's first real use, which explains it.
+        try { TorchSharp.torch.TryInitializeDeviceType(TorchSharp.DeviceType.CPU); }
+        catch (Exception e) when (e is DllNotFoundException or NotSupportedException or InvalidOperationException) { }
     }
 
     static void KeepFreedMemory()
@@ -69,6 +80,37 @@ public static class TorchRuntime
             // a read-only package cache: TorchSharp's own error will then say what failed to load
             Console.Error.WriteLine($"warning: could not prepare TorchSharp's native library ({e.Message}); see environment.md");
         }
+    }
+
+    /// <summary>The libtorch folders this process loaded by full path (empty outside a notebook kernel).</summary>
+    public static IReadOnlyList<string> PreloadedFrom { get; private set; } = [];
+
+    static void PreloadPackagedNatives()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var assembly = typeof(TorchSharp.torch).Assembly.Location;
+        if (string.IsNullOrEmpty(assembly)) return;
+        // only where TorchSharp.dll lives in the NuGet cache: …/packages/torchsharp/<version>/lib/<tfm>/TorchSharp.dll
+        var home = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(assembly)!, "..", ".."));
+        if (Path.GetFileName(Path.GetDirectoryName(home)) != "torchsharp") return;
+        var packages = Path.GetDirectoryName(Path.GetDirectoryName(home))!;
+        var chosen = typeof(TorchRuntime).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "LibTorchPackage")?.Value?.Split('/');
+        if (chosen is not { Length: 2 }) return;
+        var native = Path.Combine(packages, chosen[0].ToLowerInvariant(), chosen[1], "runtimes", "linux-x64", "native");
+        var loaded = new List<string>();
+        try
+        {
+            foreach (var lib in new[] { "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so" })
+                if (File.Exists(Path.Combine(native, lib))) { NativeLibrary.Load(Path.Combine(native, lib)); loaded.Add(native); }
+            var sharp = Path.Combine(home, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+            if (loaded.Count > 0 && File.Exists(sharp)) NativeLibrary.Load(sharp);
+        }
+        catch (DllNotFoundException e)
+        {
+            Console.Error.WriteLine($"warning: could not load libtorch from {native} ({e.Message.Split('\n')[0]}); see environment.md");
+        }
+        PreloadedFrom = loaded.Distinct().ToList();
     }
 
     /// <summary>Where TorchSharp may load libLibTorchSharp.so from: beside its assembly (an output folder), and, when the

@@ -1,19 +1,16 @@
-// The chart types of the workbook, all SVG, all built fluently and shown by returning them from a cell
-// (or display(chart)):
+// The x–y charts of the workbook, built fluently and shown by returning them from a cell (or display(chart)):
 //   Histogram     distributions of one or more series over shared bins
-//   ScatterChart  points with hover labels; Highlight/Annotate mark points with a ring and a note
+//   ScatterChart  points with hover labels; Highlight/Annotate ring points and write a note beside them
 //   LineChart     series with an optional error band (mean ± band)
-//   BarChart      grouped bars per category with optional error bars
-//   Heatmap       a matrix with row/column labels and a colour bar
-// Each point, bin, bar and cell carries an SVG <title>, shown on hover where the SVG is inline.
-using System.Globalization;
-using System.Text;
+// Each renders as a Plotly figure (every bin, point and line carries hover text) and as a PNG (Chart.cs).
+// BarChart and Heatmap are in CategoryCharts.cs.
+using ScottPlot;
 using ConceptErasure.Workbook;
 
 namespace ConceptErasure.Figures;
 
 /// <summary>Histogram of one or more series over shared bins.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })]
+[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.PlotlyJson, MimeTypes.Png, MimeTypes.PlainText })]
 public sealed class Histogram : Chart
 {
     private readonly List<(string Name, double[] Values)> _series = new();
@@ -52,7 +49,7 @@ public sealed class Histogram : Chart
         return Enumerable.Range(0, Bins + 1).Select(i => lo + (hi - lo) * i / Bins).ToArray();
     }
 
-    /// <summary>Per-series bin heights (counts, or fractions when Normalize).</summary>
+    /// <summary>Per-series bin heights (counts, or fractions when Normalize); the last bin includes its upper edge.</summary>
     public double[][] Heights()
     {
         var edges = Edges();
@@ -63,8 +60,7 @@ public sealed class Histogram : Chart
             foreach (var v in s.Values)
             {
                 if (v < lo || v > hi) continue;
-                int b = Math.Min(Bins - 1, (int)((v - lo) / (hi - lo) * Bins));
-                h[b]++;
+                h[Math.Min(Bins - 1, (int)((v - lo) / (hi - lo) * Bins))]++;
             }
             if (Normalize && s.Values.Length > 0) for (int i = 0; i < h.Length; i++) h[i] /= s.Values.Length;
             return h;
@@ -76,36 +72,72 @@ public sealed class Histogram : Chart
         var edges = Edges();
         var parts = _series.Select(s => $"{s.Name}: {Count(s.Values.Length, "value")}");
         return $"Histogram{Quote(Title)}: {Count(_series.Count, "series", "series")} ({string.Join(", ", parts)}); " +
-               $"{Count(Bins, "bin")} over [{SvgText.Value(edges[0])}, {SvgText.Value(edges[^1])}]";
+               $"{Count(Bins, "bin")} over [{ChartText.Value(edges[0])}, {ChartText.Value(edges[^1])}]";
     }
 
-    private protected override void Draw(SvgWriter svg)
+    /// <summary>Hover text of one bin, e.g. "erased: [0.25, 0.5) 3".</summary>
+    public string BinLabel(int series, int bin)
+    {
+        var edges = Edges();
+        var h = Heights()[series][bin];
+        var value = Normalize ? ChartText.Value(h) : h.ToString("0", System.Globalization.CultureInfo.InvariantCulture);
+        return $"{_series[series].Name}: [{ChartText.Value(edges[bin])}, {ChartText.Value(edges[bin + 1])}) {value}";
+    }
+
+    private double Opacity => _series.Count > 1 ? 0.45 : 0.8;
+
+    private protected override void BuildFigure(PlotlyFigure figure)
     {
         var edges = Edges();
         var heights = Heights();
-        var xt = NiceTicks.For(edges[0], edges[^1], Style.XTicks);
-        double top = heights.Length == 0 ? 1 : heights.Max(h => h.Length == 0 ? 0 : h.Max());
-        var yt = NiceTicks.For(0, top <= 0 ? 1 : top, Style.YTicks);
-        var legend = _series.Select((s, i) => new LegendEntry(s.Name, Palette.Series(i), false)).ToList();
-        var f = DrawFrame(svg, (xt.Min, xt.Max), TickList(xt), yt, legend);
-        double opacity = _series.Count > 1 ? 0.45 : 0.8;
-        for (int s = 0; s < heights.Length; s++)
+        var centers = Enumerable.Range(0, Bins).Select(b => (edges[b] + edges[b + 1]) / 2);
+        for (int s = 0; s < _series.Count; s++)
         {
             var color = Palette.Series(s);
-            for (int b = 0; b < Bins; b++)
+            var trace = figure.Trace("bar", _series[s].Name);
+            trace["x"] = PlotlyFigure.Numbers(centers);
+            trace["y"] = PlotlyFigure.Numbers(heights[s]);
+            trace["width"] = ChartText.Stored(edges[1] - edges[0]);
+            trace["marker"] = new System.Text.Json.Nodes.JsonObject
             {
-                if (heights[s][b] <= 0) continue;
-                double x0 = f.X.Map(edges[b]), x1 = f.X.Map(edges[b + 1]), y0 = f.Y.Map(heights[s][b]);
-                var value = Normalize ? SvgText.Value(heights[s][b]) : heights[s][b].ToString("0", CultureInfo.InvariantCulture);
-                svg.Rect(x0, y0, x1 - x0, f.Bottom - y0, $"fill=\"{color}\" fill-opacity=\"{SvgText.Px(opacity)}\" stroke=\"{color}\" stroke-width=\"0.8\"",
-                    $"{_series[s].Name}: [{SvgText.Value(edges[b])}, {SvgText.Value(edges[b + 1])}) {value}");
-            }
+                ["color"] = Palette.WithAlpha(color, Opacity),
+                ["line"] = new System.Text.Json.Nodes.JsonObject { ["color"] = color, ["width"] = 0.8 },
+            };
+            int series = s;
+            trace["hovertext"] = PlotlyFigure.Strings(Enumerable.Range(0, Bins).Select(b => BinLabel(series, b)));
+            trace["hoverinfo"] = "text";
         }
+        figure.Layout["barmode"] = "overlay";
+        figure.Layout["bargap"] = 0;
+    }
+
+    private protected override void Draw(Plot plot)
+    {
+        var edges = Edges();
+        var heights = Heights();
+        for (int s = 0; s < _series.Count; s++)
+        {
+            var color = Palette.Series(s);
+            var bars = Enumerable.Range(0, Bins).Where(b => heights[s][b] > 0).Select(b => new Bar
+            {
+                Position = (edges[b] + edges[b + 1]) / 2,
+                Value = heights[s][b],
+                Size = edges[b + 1] - edges[b],
+                FillColor = ChartImage.ColorOf(color, Opacity),
+                LineColor = ChartImage.ColorOf(color),
+                LineWidth = 0.8f,
+            }).ToList();
+            var plottable = plot.Add.Bars(bars);
+            plottable.LegendText = _series[s].Name;
+            plottable.Color = ChartImage.ColorOf(color, Opacity);
+        }
+        plot.Axes.Margins(bottom: 0);
+        ChartImage.Legend(plot, _series.Count, Style.FontSize);
     }
 }
 
 /// <summary>Scatter plot with hover labels and highlighted, annotated points.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })]
+[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.PlotlyJson, MimeTypes.Png, MimeTypes.PlainText })]
 public sealed class ScatterChart : Chart
 {
     private readonly List<(string Name, double[] X, double[] Y, string[]? Labels)> _series = new();
@@ -143,54 +175,98 @@ public sealed class ScatterChart : Chart
     public override string Describe()
     {
         var parts = _series.Select(s => $"{s.Name}: {Count(s.X.Length, "point")}");
-        var marks = _highlighted.Count + _notes.Count;
+        var marks = Marks().Count;
         return $"ScatterChart{Quote(Title)}: {string.Join(", ", parts)}; {XLabel} {Range(_series.SelectMany(s => s.X))}, " +
                $"{YLabel} {Range(_series.SelectMany(s => s.Y))}" + (marks > 0 ? $"; {Count(marks, "annotation")}" : "");
     }
 
-    private protected override void Draw(SvgWriter svg)
+    /// <summary>Hover text of a point: "label (x, y)", or "(x, y)" without a label.</summary>
+    public static string PointLabel(string? label, double x, double y) =>
+        (label is null ? "" : label + " ") + $"({ChartText.Value(x)}, {ChartText.Value(y)})";
+
+    /// <summary>The ringed positions with their text: highlighted labelled points, then notes.</summary>
+    public IReadOnlyList<(double X, double Y, string Text)> Marks() =>
+        _series.SelectMany(s => Enumerable.Range(0, s.X.Length)
+                .Where(i => s.Labels is not null && _highlighted.Contains(s.Labels[i]) && double.IsFinite(s.X[i]) && double.IsFinite(s.Y[i]))
+                .Select(i => (s.X[i], s.Y[i], s.Labels![i])))
+            .Concat(_notes).ToList();
+
+    private protected override void BuildFigure(PlotlyFigure figure)
     {
-        var xs = _series.SelectMany(s => s.X).Concat(_notes.Select(n => n.X)).Where(double.IsFinite).ToList();
-        var ys = _series.SelectMany(s => s.Y).Concat(_notes.Select(n => n.Y)).Where(double.IsFinite).ToList();
-        var xt = NiceTicks.For(xs.Count > 0 ? xs.Min() : 0, xs.Count > 0 ? xs.Max() : 1, Style.XTicks);
-        var yt = NiceTicks.For(ys.Count > 0 ? ys.Min() : 0, ys.Count > 0 ? ys.Max() : 1, Style.YTicks);
-        var legend = _series.Select((s, i) => new LegendEntry(s.Name, Palette.Series(i), false)).ToList();
-        var f = DrawFrame(svg, (xt.Min, xt.Max), TickList(xt), yt, legend);
-        var marks = new List<(double Px, double Py, string Text)>();
         for (int s = 0; s < _series.Count; s++)
         {
             var (name, x, y, labels) = _series[s];
-            var color = Palette.Series(s);
-            for (int i = 0; i < x.Length; i++)
+            var trace = figure.Trace("scatter", name);
+            trace["mode"] = "markers";
+            trace["x"] = PlotlyFigure.Numbers(x);
+            trace["y"] = PlotlyFigure.Numbers(y);
+            trace["marker"] = new System.Text.Json.Nodes.JsonObject
             {
-                if (!double.IsFinite(x[i]) || !double.IsFinite(y[i])) continue;
-                double px = f.X.Map(x[i]), py = f.Y.Map(y[i]);
-                var label = labels?[i];
-                var hover = (label ?? name) + $" ({SvgText.Value(x[i])}, {SvgText.Value(y[i])})";
-                svg.Circle(px, py, PointRadius, $"fill=\"{color}\" fill-opacity=\"0.75\" stroke=\"#ffffff\" stroke-width=\"0.5\"", hover);
-                if (label is not null && _highlighted.Contains(label)) marks.Add((px, py, label));
-            }
+                ["color"] = Palette.Series(s), ["size"] = PointRadius * 2 + 1, ["opacity"] = 0.75,
+                ["line"] = new System.Text.Json.Nodes.JsonObject { ["color"] = "#ffffff", ["width"] = 0.5 },
+            };
+            trace["hovertext"] = PlotlyFigure.Strings(Enumerable.Range(0, x.Length).Select(i => PointLabel(labels?[i], x[i], y[i])));
+            trace["hoverinfo"] = "text";
         }
-        foreach (var (x, y, text) in _notes) marks.Add((f.X.Map(x), f.Y.Map(y), text));
-        foreach (var (px, py, text) in marks)
+        var marks = Marks();
+        if (marks.Count == 0) return;
+        var ring = figure.Trace("scatter", "highlighted");
+        ring["mode"] = "markers+text";
+        ring["x"] = PlotlyFigure.Numbers(marks.Select(m => m.X));
+        ring["y"] = PlotlyFigure.Numbers(marks.Select(m => m.Y));
+        ring["text"] = PlotlyFigure.Strings(marks.Select(m => m.Text));
+        var xs = _series.SelectMany(s => s.X).Concat(_notes.Select(n => n.X)).Where(double.IsFinite).ToList();
+        double middle = xs.Count == 0 ? 0 : (xs.Min() + xs.Max()) / 2;
+        ring["textposition"] = PlotlyFigure.Strings(marks.Select(m => m.X > middle ? "top left" : "top right"));
+        ring["textfont"] = new System.Text.Json.Nodes.JsonObject { ["color"] = Palette.Highlight };
+        ring["marker"] = new System.Text.Json.Nodes.JsonObject
         {
-            svg.Circle(px, py, PointRadius + 4, $"fill=\"none\" stroke=\"{Palette.Highlight}\" stroke-width=\"2\"");
-            bool leftSide = px > (f.Left + f.Right) / 2;
-            svg.Text(px + (leftSide ? -10 : 10), py - 8, text, leftSide ? "end" : "start",
-                $"font-weight=\"bold\" fill=\"{Palette.Highlight}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\"");
+            ["symbol"] = "circle-open", ["size"] = PointRadius * 2 + 9, ["color"] = Palette.Highlight,
+            ["line"] = new System.Text.Json.Nodes.JsonObject { ["width"] = 2 },
+        };
+        ring["hovertext"] = PlotlyFigure.Strings(marks.Select(m => PointLabel(m.Text, m.X, m.Y)));
+        ring["hoverinfo"] = "text";
+        ring["showlegend"] = false;
+    }
+
+    private protected override void Draw(Plot plot)
+    {
+        for (int s = 0; s < _series.Count; s++)
+        {
+            var points = plot.Add.ScatterPoints(_series[s].X, _series[s].Y, ChartImage.ColorOf(Palette.Series(s), 0.75));
+            points.MarkerSize = (float)(PointRadius * 2 + 1);
+            points.LegendText = _series[s].Name;
         }
+        var xs = _series.SelectMany(s => s.X).Concat(_notes.Select(n => n.X)).Where(double.IsFinite).ToList();
+        double middle = xs.Count == 0 ? 0 : (xs.Min() + xs.Max()) / 2;
+        foreach (var (x, y, text) in Marks())
+        {
+            plot.Add.Marker(x, y, MarkerShape.OpenCircle, (float)(PointRadius * 2 + 9), ChartImage.ColorOf(Palette.Highlight)).LineWidth = 2;
+            var label = plot.Add.Text(text, x, y);
+            bool left = x > middle;   // write the note towards the middle, so that it stays inside the plot
+            label.LabelFontColor = ChartImage.ColorOf(Palette.Highlight);
+            label.LabelBold = true;
+            label.LabelFontSize = (float)Style.FontSize;
+            label.LabelBackgroundColor = Colors.White.WithAlpha(0.75);   // readable over dense points
+            label.LabelPadding = 1;
+            label.LabelAlignment = left ? Alignment.LowerRight : Alignment.LowerLeft;
+            label.OffsetX = (float)((left ? -1 : 1) * (PointRadius + 6));
+            label.OffsetY = -(float)(PointRadius + 2);
+        }
+        plot.Axes.Margins(0.08, 0.15);
+        ChartImage.Legend(plot, _series.Count, Style.FontSize);
     }
 }
 
 /// <summary>Line chart; each series may carry an error band drawn as mean ± band.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })]
+[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.PlotlyJson, MimeTypes.Png, MimeTypes.PlainText })]
 public sealed class LineChart : Chart
 {
     private readonly List<(string Name, double[] X, double[] Mean, double[]? Band)> _series = new();
 
     public LineChart(string title, string xLabel = "x", string yLabel = "y") : base(title, xLabel, yLabel) { }
 
-    /// <summary>Draw a marker (with hover text) at each point; default: when a series has at most 40 points.</summary>
+    /// <summary>Draw a marker at each point; default: when a series has at most 40 points.</summary>
     public bool? Markers { get; init; }
 
     /// <summary>Adds a series; <paramref name="band"/> (same length) is the half-width of the shaded band, e.g. a standard deviation.</summary>
@@ -209,220 +285,68 @@ public sealed class LineChart : Chart
                $"{YLabel} {Range(_series.SelectMany(s => s.Mean))}";
     }
 
-    private protected override void Draw(SvgWriter svg)
+    /// <summary>Indices of a series' finite points in increasing x.</summary>
+    private List<int> Order(int s) => Enumerable.Range(0, _series[s].X.Length)
+        .Where(i => double.IsFinite(_series[s].X[i]) && double.IsFinite(_series[s].Mean[i])).OrderBy(i => _series[s].X[i]).ToList();
+
+    /// <summary>The band of series <paramref name="s"/> as (x, lower, upper) over its finite points.</summary>
+    private (double[] X, double[] Lo, double[] Hi) BandOf(int s)
     {
-        var xs = _series.SelectMany(s => s.X).Where(double.IsFinite).ToList();
-        var ys = _series.SelectMany(s => Enumerable.Range(0, s.X.Length).SelectMany(i =>
-            s.Band is null ? new[] { s.Mean[i] } : new[] { s.Mean[i] - s.Band[i], s.Mean[i] + s.Band[i] })).Where(double.IsFinite).ToList();
-        var xt = NiceTicks.For(xs.Count > 0 ? xs.Min() : 0, xs.Count > 0 ? xs.Max() : 1, Style.XTicks);
-        var yt = NiceTicks.For(ys.Count > 0 ? ys.Min() : 0, ys.Count > 0 ? ys.Max() : 1, Style.YTicks);
-        var legend = _series.Select((s, i) => new LegendEntry(s.Name, Palette.Series(i), true)).ToList();
-        var f = DrawFrame(svg, (xt.Min, xt.Max), TickList(xt), yt, legend);
+        var (_, x, mean, band) = _series[s];
+        var idx = Order(s).Where(i => double.IsFinite(band![i])).ToList();
+        return (idx.Select(i => x[i]).ToArray(), idx.Select(i => mean[i] - band![i]).ToArray(), idx.Select(i => mean[i] + band![i]).ToArray());
+    }
+
+    private protected override void BuildFigure(PlotlyFigure figure)
+    {
         for (int s = 0; s < _series.Count; s++)
         {
             var (name, x, mean, band) = _series[s];
             var color = Palette.Series(s);
-            var idx = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i]) && double.IsFinite(mean[i])).OrderBy(i => x[i]).ToList();
-            if (band is not null)
+            var idx = Order(s);
+            if (band is not null && BandOf(s) is { X.Length: > 1 } b)
             {
-                var withBand = idx.Where(i => double.IsFinite(band[i])).ToList();
-                var upper = withBand.Select(i => (f.X.Map(x[i]), f.Y.Map(mean[i] + band[i])));
-                var lower = withBand.AsEnumerable().Reverse().Select(i => (f.X.Map(x[i]), f.Y.Map(mean[i] - band[i])));
-                if (withBand.Count > 1) svg.Poly(upper.Concat(lower), true, $"fill=\"{color}\" fill-opacity=\"0.2\" stroke=\"none\"");
+                var area = figure.Trace("scatter", name + " ± band");
+                area["x"] = PlotlyFigure.Numbers(b.X.Concat(b.X.Reverse()));
+                area["y"] = PlotlyFigure.Numbers(b.Hi.Concat(b.Lo.Reverse()));
+                area["fill"] = "toself";
+                area["fillcolor"] = Palette.WithAlpha(color, 0.2);
+                area["line"] = new System.Text.Json.Nodes.JsonObject { ["width"] = 0 };
+                area["mode"] = "lines";
+                area["hoverinfo"] = "skip";
+                area["showlegend"] = false;
+                area["legendgroup"] = name;
             }
-            svg.Poly(idx.Select(i => (f.X.Map(x[i]), f.Y.Map(mean[i]))), false, $"fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-linejoin=\"round\"");
-            if (Markers ?? idx.Count <= 40)
-            {
-                foreach (var i in idx)
-                {
-                    var text = $"{name}: x={SvgText.Value(x[i])}, y={SvgText.Value(mean[i])}" + (band is null ? "" : $" ± {SvgText.Value(band[i])}");
-                    svg.Circle(f.X.Map(x[i]), f.Y.Map(mean[i]), 3, $"fill=\"{color}\" stroke=\"#ffffff\" stroke-width=\"0.8\"", text);
-                }
-            }
+            var line = figure.Trace("scatter", name);
+            line["mode"] = Markers ?? idx.Count <= 40 ? "lines+markers" : "lines";
+            line["x"] = PlotlyFigure.Numbers(idx.Select(i => x[i]));
+            line["y"] = PlotlyFigure.Numbers(idx.Select(i => mean[i]));
+            line["line"] = new System.Text.Json.Nodes.JsonObject { ["color"] = color, ["width"] = 2 };
+            line["marker"] = new System.Text.Json.Nodes.JsonObject { ["color"] = color, ["size"] = 6 };
+            line["legendgroup"] = name;
+            line["hovertext"] = PlotlyFigure.Strings(idx.Select(i =>
+                $"{name}: x={ChartText.Value(x[i])}, y={ChartText.Value(mean[i])}" + (band is null ? "" : $" ± {ChartText.Value(band[i])}")));
+            line["hoverinfo"] = "text";
         }
     }
-}
 
-/// <summary>Grouped bar chart: one group per category, one bar per series, optional error bars.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })]
-public sealed class BarChart : Chart
-{
-    private readonly List<(string Name, double[] Values, double[]? Errors)> _series = new();
-
-    public BarChart(string title, string xLabel, string yLabel, IReadOnlyList<string> categories) : base(title, xLabel, yLabel)
+    private protected override void Draw(Plot plot)
     {
-        if (categories.Count == 0) throw new ArgumentException("A bar chart needs at least one category.", nameof(categories));
-        Categories = categories.ToArray();
-    }
-
-    public IReadOnlyList<string> Categories { get; }
-
-    /// <summary>Adds a series with one value per category; <paramref name="errors"/> are half-lengths of the error bars.</summary>
-    public BarChart Add(string name, IReadOnlyList<double> values, IReadOnlyList<double>? errors = null)
-    {
-        if (values.Count != Categories.Count)
-            throw new ArgumentException($"Series '{name}' has {values.Count} values but there are {Categories.Count} categories; they must match.");
-        if (errors is not null && errors.Count != values.Count)
-            throw new ArgumentException($"Series '{name}' has {errors.Count} errors but {values.Count} values; they must match.");
-        _series.Add((name, values.ToArray(), errors?.ToArray()));
-        return this;
-    }
-
-    public override string Describe()
-    {
-        var parts = _series.Select(s => s.Name + (s.Errors is null ? "" : " (with error bars)"));
-        return $"BarChart{Quote(Title)}: {Count(Categories.Count, "category", "categories")} ({string.Join(", ", Categories)}); " +
-               $"series: {string.Join(", ", parts)}; {YLabel} {Range(_series.SelectMany(s => s.Values))}";
-    }
-
-    private protected override void Draw(SvgWriter svg)
-    {
-        var extents = _series.SelectMany(s => s.Values.Select((v, i) => s.Errors is null ? new[] { v } : new[] { v - s.Errors[i], v + s.Errors[i] }))
-            .SelectMany(a => a).Where(double.IsFinite).Append(0.0).ToList();
-        var yt = NiceTicks.For(extents.Min(), extents.Max(), Style.YTicks);
-        var legend = _series.Select((s, i) => new LegendEntry(s.Name, Palette.Series(i), false)).ToList();
-        var ticks = Categories.Select((c, i) => (i + 0.5, c)).ToList();
-        double legendWidth = legend.Count > 1 ? 34 + legend.Max(e => SvgText.Width(e.Label, Style.FontSize)) : 0;
-        double approxBand = (Style.Width - 100 - legendWidth) / Categories.Count;
-        double rotation = Categories.Max(c => SvgText.Width(c, Style.FontSize)) > approxBand * 0.95 ? -35 : 0;
-        var f = DrawFrame(svg, (0, Categories.Count), ticks, yt, legend, verticalGrid: false, xLabelRotation: rotation);
-        double band = (f.Right - f.Left) / Categories.Count;
-        double group = band * 0.8, barW = group / Math.Max(1, _series.Count);
-        double zero = f.Y.Map(0);
         for (int s = 0; s < _series.Count; s++)
         {
-            var (name, values, errors) = _series[s];
-            var color = Palette.Series(s);
-            for (int c = 0; c < Categories.Count; c++)
+            var color = ChartImage.ColorOf(Palette.Series(s));
+            var idx = Order(s);
+            if (_series[s].Band is not null && BandOf(s) is { X.Length: > 1 } b)
             {
-                if (!double.IsFinite(values[c])) continue;
-                double x0 = f.Left + c * band + (band - group) / 2 + s * barW;
-                double yv = f.Y.Map(values[c]);
-                var hover = $"{name} · {Categories[c]}: {SvgText.Value(values[c])}" + (errors is null ? "" : $" ± {SvgText.Value(errors[c])}");
-                svg.Rect(x0 + 1, Math.Min(yv, zero), barW - 2, Math.Abs(zero - yv), $"fill=\"{color}\" fill-opacity=\"0.85\"", hover);
-                if (errors is not null && double.IsFinite(errors[c]))
-                {
-                    double cx = x0 + barW / 2, lo = f.Y.Map(values[c] - errors[c]), hi = f.Y.Map(values[c] + errors[c]);
-                    double cap = Math.Min(6, barW / 4);
-                    const string stroke = "stroke=\"#222222\" stroke-width=\"1.2\"";
-                    svg.Line(cx, lo, cx, hi, stroke).Line(cx - cap, lo, cx + cap, lo, stroke).Line(cx - cap, hi, cx + cap, hi, stroke);
-                }
+                var area = plot.Add.FillY(b.X, b.Lo, b.Hi);
+                area.FillColor = color.WithAlpha(0.2);
+                area.LineWidth = 0;
             }
+            var line = plot.Add.Scatter(idx.Select(i => _series[s].X[i]).ToArray(), idx.Select(i => _series[s].Mean[i]).ToArray(), color);
+            line.LineWidth = 2;
+            line.MarkerSize = Markers ?? idx.Count <= 40 ? 5 : 0;
+            line.LegendText = _series[s].Name;
         }
-        if (yt.Min < 0) svg.Line(f.Left, zero, f.Right, zero, "stroke=\"#444444\" stroke-width=\"1\"");
-    }
-}
-
-/// <summary>A matrix as coloured cells with row/column labels and a colour bar.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })]
-public sealed class Heatmap : Chart
-{
-    private readonly double[,] _values;
-
-    public Heatmap(string title, double[,] values, IReadOnlyList<string>? rowLabels = null, IReadOnlyList<string>? columnLabels = null,
-        string xLabel = "", string yLabel = "") : base(title, xLabel, yLabel)
-    {
-        _values = (double[,])values.Clone();
-        if (rowLabels is not null && rowLabels.Count != Rows)
-            throw new ArgumentException($"There are {rowLabels.Count} row labels for {Rows} rows; they must match.");
-        if (columnLabels is not null && columnLabels.Count != Columns)
-            throw new ArgumentException($"There are {columnLabels.Count} column labels for {Columns} columns; they must match.");
-        RowLabels = rowLabels?.ToArray() ?? Enumerable.Range(0, Rows).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-        ColumnLabels = columnLabels?.ToArray() ?? Enumerable.Range(0, Columns).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-    }
-
-    public int Rows => _values.GetLength(0);
-
-    public int Columns => _values.GetLength(1);
-
-    public IReadOnlyList<string> RowLabels { get; }
-
-    public IReadOnlyList<string> ColumnLabels { get; }
-
-    /// <summary>Value mapped to the first colour (default: smallest finite value).</summary>
-    public double? Min { get; init; }
-
-    /// <summary>Value mapped to the last colour (default: largest finite value).</summary>
-    public double? Max { get; init; }
-
-    /// <summary>Write each value in its cell; default: when there are at most 144 cells.</summary>
-    public bool? ShowValues { get; init; }
-
-    public override string Describe()
-    {
-        var (lo, hi) = ColourRange();
-        return $"Heatmap{Quote(Title)}: {Rows}×{Columns}; values {Range(Cells())}; colour range [{SvgText.Value(lo)}, {SvgText.Value(hi)}]";
-    }
-
-    private IEnumerable<double> Cells()
-    {
-        foreach (var v in _values) yield return v;
-    }
-
-    private (double Lo, double Hi) ColourRange()
-    {
-        var finite = Cells().Where(double.IsFinite).ToList();
-        double lo = Min ?? (finite.Count > 0 ? finite.Min() : 0), hi = Max ?? (finite.Count > 0 ? finite.Max() : 1);
-        return hi > lo ? (lo, hi) : (lo - 0.5, lo + 0.5);
-    }
-
-    private protected override void Draw(SvgWriter svg)
-    {
-        double fs = Style.FontSize, w = Style.Width, h = Style.Height;
-        var (lo, hi) = ColourRange();
-        var ticks = NiceTicks.For(lo, hi, 5);
-        var barTicks = ticks.Values().Where(v => v >= lo - 1e-12 && v <= hi + 1e-12).ToList();
-        double barLabelW = barTicks.Count == 0 ? 0 : barTicks.Max(v => SvgText.Width(ticks.Label(v), fs));
-        double top = 12 + (Title.Length > 0 ? fs * 1.25 + 12 : 0);
-        double left = 12 + (YLabel.Length > 0 ? fs * 1.5 : 0) + Math.Min(160, RowLabels.Max(l => SvgText.Width(l, fs))) + 8;
-        double right = w - 16 - barLabelW - 8 - 14 - 16;
-        double cellW = (right - left) / Columns;
-        double colLabelW = ColumnLabels.Max(l => SvgText.Width(l, fs));
-        bool rotate = colLabelW > cellW * 0.95;
-        double colLabelH = rotate ? Math.Min(110, colLabelW * 0.6 + fs) : fs * 1.3;
-        double bottom = h - 10 - colLabelH - 6 - (XLabel.Length > 0 ? fs * 1.5 : 0);
-        double cellH = (bottom - top) / Rows;
-
-        if (Title.Length > 0) svg.Text((left + right) / 2, 12 + fs * 1.25, Title, "middle", $"font-size=\"{SvgText.Px(fs * 1.25)}\" font-weight=\"bold\"");
-        bool values = ShowValues ?? Rows * Columns <= 144;
-        for (int r = 0; r < Rows; r++)
-        {
-            for (int c = 0; c < Columns; c++)
-            {
-                var v = _values[r, c];
-                var color = Palette.Sequential((v - lo) / (hi - lo));
-                double x = left + c * cellW, y = top + r * cellH;
-                svg.Rect(x, y, cellW, cellH, $"fill=\"{color}\" stroke=\"#ffffff\" stroke-width=\"0.5\"", $"{RowLabels[r]} · {ColumnLabels[c]}: {SvgText.Value(v)}");
-                if (values && cellH >= fs * 1.1 && cellW >= SvgText.Width(SvgText.Value(v), fs * 0.85))
-                    svg.Text(x + cellW / 2, y + cellH / 2 + fs * 0.3, SvgText.Value(v), "middle", $"font-size=\"{SvgText.Px(fs * 0.85)}\" fill=\"{Palette.TextOn(color)}\"");
-            }
-        }
-        for (int r = 0; r < Rows; r++)
-            svg.Text(left - 6, top + (r + 0.5) * cellH + fs * 0.35, SvgText.Fit(RowLabels[r], fs, 160), "end", "fill=\"#333333\"");
-        for (int c = 0; c < Columns; c++)
-        {
-            double x = left + (c + 0.5) * cellW;
-            if (rotate) svg.Text(x, bottom + 8 + fs * 0.35, ColumnLabels[c], "end", "fill=\"#333333\"", -35);
-            else svg.Text(x, bottom + 6 + fs, ColumnLabels[c], "middle", "fill=\"#333333\"");
-        }
-        if (XLabel.Length > 0) svg.Text((left + right) / 2, h - 10, XLabel, "middle");
-        if (YLabel.Length > 0) svg.Text(12 + fs, (top + bottom) / 2, YLabel, "middle", "", -90);
-
-        // Colour bar: 32 stacked slices from lo (bottom) to hi (top), with ticks at nice values.
-        double bx = right + 16, bw = 14;
-        const int slices = 32;
-        for (int i = 0; i < slices; i++)
-        {
-            double y0 = bottom - (i + 1) * (bottom - top) / slices;
-            svg.Rect(bx, y0, bw, (bottom - top) / slices + 0.5, $"fill=\"{Palette.Sequential((i + 0.5) / slices)}\"");
-        }
-        svg.Rect(bx, top, bw, bottom - top, "fill=\"none\" stroke=\"#444444\" stroke-width=\"0.8\"");
-        var scale = new LinearScale(lo, hi, bottom, top);
-        foreach (var v in barTicks)
-        {
-            double y = scale.Map(v);
-            svg.Line(bx + bw, y, bx + bw + 4, y, "stroke=\"#444444\" stroke-width=\"1\"");
-            svg.Text(bx + bw + 6, y + fs * 0.35, ticks.Label(v), "start", "fill=\"#333333\"");
-        }
+        ChartImage.Legend(plot, _series.Count, Style.FontSize);
     }
 }

@@ -1,13 +1,13 @@
-// A grid of images with captions (and optional row/column headings), as SVG with each image embedded as
-// a base64 PNG <image>. Images are given as PNG bytes or as RGB float arrays of shape (3, H, W) in [-1, 1]
-// (the diffusion model's output range). Small images are scaled up with pixelated rendering so that a
-// 32×32 sample stays crisp. Captions wrap to two lines; the full caption is also the image's hover text.
-// Notebooks get text/html (the SVG inline) and text/plain (a list of captions): nbconvert's HTML export
-// sanitizes image/svg+xml outputs and drops <image> and <text>, while inline SVG in text/html survives
-// everywhere; image/svg+xml is still available with display(grid, "image/svg+xml"), and Save writes a file.
-// Embedding the PNGs once (not as both html and svg) keeps executed notebooks small.
+// A grid of images with captions (and optional row/column headings), as one PNG. Images are given as PNG
+// bytes or as RGB float arrays of shape (3, H, W) in [-1, 1] (the diffusion model's output range). Small
+// images are scaled up with nearest-neighbour sampling so that a 32×32 sample stays crisp. Captions wrap to
+// two lines. Drawing uses SkiaSharp (text in the first installed font of the style's list); the PNG is
+// encoded by the library's own encoder (Data/Png.cs), so the same grid gives the same bytes. Notebooks get
+// image/png (what VS Code, GitHub and nbconvert all show) and text/plain (the captions).
 using System.Globalization;
+using ConceptErasure.Data;
 using ConceptErasure.Workbook;
+using SkiaSharp;
 
 namespace ConceptErasure.Figures;
 
@@ -15,7 +15,7 @@ namespace ConceptErasure.Figures;
 /// <param name="CellSize">Display size in pixels of each image's longer side (default 128).</param>
 /// <param name="Gap">Space between cells in pixels (default 10).</param>
 /// <param name="FontSize">Caption font size in pixels; the title is 1.25× (default 12).</param>
-/// <param name="FontFamily">CSS font list (default: DejaVu Sans, then common sans-serif fonts).</param>
+/// <param name="FontFamily">Font list; the first installed one is used (default: DejaVu Sans, then common sans-serif fonts).</param>
 /// <param name="Pixelated">Scale images with nearest-neighbour (crisp pixels) rather than smoothing (default true).</param>
 public sealed record ImageGridStyle(
     int CellSize = 128,
@@ -27,11 +27,11 @@ public sealed record ImageGridStyle(
     public static ImageGridStyle Default { get; } = new();
 }
 
-/// <summary>Images in a grid with captions; shown as SVG in notebooks.</summary>
-[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Html, MimeTypes.PlainText })]
+/// <summary>Images in a grid with captions; shown as a PNG in notebooks.</summary>
+[TypeFormatterSource(typeof(WorkbookFormatterSource), PreferredMimeTypes = new[] { MimeTypes.Png, MimeTypes.PlainText })]
 public sealed class ImageGrid : IMimeRenderable
 {
-    private readonly List<(byte[] Png, int Width, int Height, string Caption)> _images = new();
+    private readonly List<(RgbaImage Image, string Caption)> _images = new();
     private string[]? _rowLabels;
     private string[]? _columnLabels;
 
@@ -60,8 +60,7 @@ public sealed class ImageGrid : IMimeRenderable
     /// <summary>Adds a PNG image.</summary>
     public ImageGrid Add(byte[] png, string caption = "")
     {
-        var (w, h) = Data.Png.ReadSize(png);
-        _images.Add((png, w, h, caption ?? ""));
+        _images.Add((Png.Decode(png), caption ?? ""));
         return this;
     }
 
@@ -78,7 +77,7 @@ public sealed class ImageGrid : IMimeRenderable
     /// <summary>Adds an RGB image stored flat in (3, H, W) order with values in [-1, 1] (clamped).</summary>
     public ImageGrid Add(ReadOnlySpan<float> chw, int height, int width, string caption = "")
     {
-        _images.Add((Data.Png.Encode(Data.EmojiImageSet.ChwToRgba(chw, height, width), new Data.PngEncoderOptions(Data.PngColorType.Rgb)), width, height, caption ?? ""));
+        _images.Add((EmojiImageSet.ChwToRgba(chw, height, width), caption ?? ""));
         return this;
     }
 
@@ -96,80 +95,115 @@ public sealed class ImageGrid : IMimeRenderable
         return this;
     }
 
-    /// <summary>The grid as a standalone SVG document.</summary>
-    public string ToSvg()
+    /// <summary>The grid as a PNG image (RGB, on white).</summary>
+    public byte[] ToPng()
     {
-        double fs = Style.FontSize, cell = Style.CellSize, gap = Style.Gap;
+        float fs = (float)Style.FontSize, cell = Style.CellSize, gap = Style.Gap;
+        using var typeface = ChartImage.Typeface(Style.FontFamily);
+        using var font = new SKFont(typeface, fs);
+        using var bold = new SKFont(typeface, fs) { Embolden = true };
+        using var titleFont = new SKFont(typeface, fs * 1.25f) { Embolden = true };
         int cols = Columns, rows = Math.Max(1, Rows);
-        int captionLines = _images.Count == 0 ? 0 : _images.Max(i => Wrap(i.Caption, fs, cell).Count);
-        double captionH = captionLines * fs * 1.25 + (captionLines > 0 ? 4 : 0);
-        double rowLabelW = _rowLabels is { Length: > 0 } ? Math.Min(160, _rowLabels.Max(l => SvgText.Width(l, fs))) + 10 : 0;
-        double colLabelH = _columnLabels is { Length: > 0 } ? fs * 1.5 : 0;
-        double titleH = Title.Length > 0 ? fs * 1.25 + 12 : 0;
-        double cellH = cell + captionH;
-        double width = gap + rowLabelW + cols * (cell + gap);
-        double height = gap + titleH + colLabelH + rows * (cellH + gap);
-        width = Math.Max(width, Title.Length > 0 ? SvgText.Width(Title, fs * 1.25) + 2 * gap : 0);
+        var captions = _images.Select(i => Wrap(i.Caption, font, cell)).ToList();
+        int captionLines = captions.Count == 0 ? 0 : captions.Max(c => c.Count);
+        float captionH = captionLines * fs * 1.25f + (captionLines > 0 ? 4 : 0);
+        float rowLabelW = _rowLabels is { Length: > 0 } ? Math.Min(160, _rowLabels.Max(l => bold.MeasureText(l))) + 10 : 0;
+        float colLabelH = _columnLabels is { Length: > 0 } ? fs * 1.5f : 0;
+        float titleH = Title.Length > 0 ? fs * 1.25f + 12 : 0;
+        float cellH = cell + captionH;
+        float width = Math.Max(gap + rowLabelW + cols * (cell + gap), Title.Length > 0 ? titleFont.MeasureText(Title) + 2 * gap : 0);
+        float height = gap + titleH + colLabelH + rows * (cellH + gap);
+        int w = (int)Math.Ceiling(width), h = (int)Math.Ceiling(height);
 
-        var svg = new SvgWriter(width, height, Style.FontFamily, fs);
-        if (Title.Length > 0) svg.Text(width / 2, gap + fs * 1.25, Title, "middle", $"font-size=\"{SvgText.Px(fs * 1.25)}\" font-weight=\"bold\"");
-        double x0 = gap + rowLabelW, y0 = gap + titleH + colLabelH;
-        if (_columnLabels is not null)
-            for (int c = 0; c < Math.Min(cols, _columnLabels.Length); c++)
-                svg.Text(x0 + c * (cell + gap) + cell / 2, y0 - fs * 0.5, SvgText.Fit(_columnLabels[c], fs, cell + gap), "middle", "font-weight=\"bold\"");
-        if (_rowLabels is not null)
-            for (int r = 0; r < Math.Min(rows, _rowLabels.Length); r++)
-                svg.Text(x0 - 10, y0 + r * (cellH + gap) + cell / 2 + fs * 0.35, SvgText.Fit(_rowLabels[r], fs, 160), "end", "font-weight=\"bold\"");
-        var rendering = Style.Pixelated ? " style=\"image-rendering:pixelated\"" : "";
-        for (int i = 0; i < _images.Count; i++)
+        using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        using (var ink = new SKPaint { Color = new SKColor(0x22, 0x22, 0x22), IsAntialias = true })
+        using (var frame = new SKPaint { Color = new SKColor(0xbb, 0xbb, 0xbb), Style = SKPaintStyle.Stroke, StrokeWidth = 1 })
         {
-            var (png, w, h, caption) = _images[i];
-            int r = i / cols, c = i % cols;
-            double scale = cell / Math.Max(w, h);
-            double dw = w * scale, dh = h * scale;
-            double cx = x0 + c * (cell + gap), cy = y0 + r * (cellH + gap);
-            double ix = cx + (cell - dw) / 2, iy = cy + (cell - dh) / 2;
-            svg.Raw("<image x=\"" + SvgText.Px(ix) + "\" y=\"" + SvgText.Px(iy) + "\" width=\"" + SvgText.Px(dw) + "\" height=\"" + SvgText.Px(dh) +
-                    "\"" + rendering + " href=\"data:image/png;base64," + Convert.ToBase64String(png) + "\">" +
-                    (caption.Length > 0 ? "<title>" + SvgText.Escape(caption) + "</title>" : "") + "</image>\n");
-            svg.Rect(ix, iy, dw, dh, "fill=\"none\" stroke=\"#bbbbbb\" stroke-width=\"0.5\"");
-            var lines = Wrap(caption, fs, cell);
-            for (int k = 0; k < lines.Count; k++)
-                svg.Text(cx + cell / 2, cy + cell + 4 + (k + 1) * fs * 1.2, lines[k], "middle", "fill=\"#222222\"");
+            canvas.Clear(SKColors.White);
+            if (Title.Length > 0) canvas.DrawText(Title, width / 2, gap + fs * 1.25f, SKTextAlign.Center, titleFont, ink);
+            float x0 = gap + rowLabelW, y0 = gap + titleH + colLabelH;
+            if (_columnLabels is not null)
+                for (int c = 0; c < Math.Min(cols, _columnLabels.Length); c++)
+                    canvas.DrawText(Fit(_columnLabels[c], bold, cell + gap), x0 + c * (cell + gap) + cell / 2, y0 - fs * 0.5f, SKTextAlign.Center, bold, ink);
+            if (_rowLabels is not null)
+                for (int r = 0; r < Math.Min(rows, _rowLabels.Length); r++)
+                    canvas.DrawText(Fit(_rowLabels[r], bold, 160), x0 - 10, y0 + r * (cellH + gap) + cell / 2 + fs * 0.35f, SKTextAlign.Right, bold, ink);
+            var sampling = Style.Pixelated ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+            for (int i = 0; i < _images.Count; i++)
+            {
+                var image = _images[i].Image;
+                int r = i / cols, c = i % cols;
+                float scale = cell / Math.Max(image.Width, image.Height);
+                float dw = image.Width * scale, dh = image.Height * scale;
+                float cx = x0 + c * (cell + gap), cy = y0 + r * (cellH + gap);
+                var dest = SKRect.Create(cx + (cell - dw) / 2, cy + (cell - dh) / 2, dw, dh);
+                using (var sk = ToSkia(image)) canvas.DrawImage(sk, dest, sampling);
+                canvas.DrawRect(dest, frame);
+                for (int k = 0; k < captions[i].Count; k++)
+                    canvas.DrawText(captions[i][k], cx + cell / 2, cy + cell + 4 + (k + 1) * fs * 1.2f, SKTextAlign.Center, font, ink);
+            }
         }
-        return svg.Finish();
+        var pixels = new RgbaImage(w, h, bitmap.GetPixelSpan().ToArray());
+        return Png.Encode(pixels, new PngEncoderOptions(PngColorType.Rgb));
     }
 
     /// <summary>A plain-text listing: size, layout and captions.</summary>
     public string Describe()
     {
-        var sizes = _images.Select(i => $"{i.Width}×{i.Height}").Distinct().ToList();
+        var sizes = _images.Select(i => $"{i.Image.Width}×{i.Image.Height}").Distinct().ToList();
         var head = $"ImageGrid{(Title.Length > 0 ? " \"" + Title + "\"" : "")}: {_images.Count.ToString(CultureInfo.InvariantCulture)} image{(_images.Count == 1 ? "" : "s")}" +
                    (sizes.Count > 0 ? $" ({string.Join(", ", sizes)})" : "") + $", {Columns} column{(Columns == 1 ? "" : "s")}";
         var lines = _images.Select((im, i) => $"  [{i.ToString(CultureInfo.InvariantCulture)}] {im.Caption}").Where(l => !l.EndsWith("] ", StringComparison.Ordinal));
         return string.Join("\n", new[] { head }.Concat(lines));
     }
 
-    /// <summary>Writes the SVG to <paramref name="path"/> atomically.</summary>
-    public void Save(string path) => AtomicFile.WriteAllText(path, ToSvg());
+    /// <summary>Writes the PNG to <paramref name="path"/> atomically.</summary>
+    public void Save(string path) => Workbook.AtomicFile.WriteAllBytes(path, ToPng());
 
-    public bool TryRender(string mimeType, TextWriter writer) => SvgFigure.TryRender(mimeType, writer, ToSvg, Describe);
+    public bool TryRender(string mimeType, TextWriter writer)
+    {
+        switch (mimeType)
+        {
+            case MimeTypes.Png:
+                writer.Write(Convert.ToBase64String(ToPng()));
+                return true;
+            case MimeTypes.PlainText:
+                writer.Write(Describe());
+                return true;
+            default:
+                return false;
+        }
+    }
 
     public override string ToString() => Describe();
 
-    /// <summary>Greedy word wrap into at most two lines; the second ends with "…" if text remains.</summary>
-    private static List<string> Wrap(string text, double fs, double width)
+    private static SKImage ToSkia(RgbaImage image)
+    {
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        return SKImage.FromPixelCopy(info, image.Pixels, image.Width * 4);
+    }
+
+    /// <summary>Shortens <paramref name="text"/> with "…" so that it fits <paramref name="maxWidth"/> pixels.</summary>
+    private static string Fit(string text, SKFont font, float maxWidth)
+    {
+        if (font.MeasureText(text) <= maxWidth) return text;
+        for (int n = text.Length - 1; n > 0; n--)
+            if (font.MeasureText(text[..n] + "…") <= maxWidth) return text[..n] + "…";
+        return "…";
+    }
+
+    /// <summary>Greedy word wrap into at most two lines of <paramref name="width"/> pixels; the second ends with "…" if text remains.</summary>
+    private static List<string> Wrap(string text, SKFont font, float width)
     {
         var lines = new List<string>();
         if (string.IsNullOrWhiteSpace(text)) return lines;
-        int max = Math.Max(4, (int)(width / (fs * 0.6)));
-        var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var current = "";
         bool truncated = false;
-        foreach (var word in words)
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = current.Length == 0 ? word : current + " " + word;
-            if (candidate.Length <= max || current.Length == 0)
+            if (current.Length == 0 || font.MeasureText(candidate) <= width)
             {
                 current = candidate;
                 continue;
@@ -182,8 +216,8 @@ public sealed class ImageGrid : IMimeRenderable
                 break;
             }
         }
-        if (!truncated && current.Length > 0) lines.Add(current);
-        if (truncated) lines[1] = (lines[1].Length + 1 <= max ? lines[1] : lines[1][..(max - 1)]) + "…";
-        return lines.Select(l => l.Length > max ? l[..(max - 1)] + "…" : l).ToList();
+        if (!truncated) lines.Add(current);
+        if (truncated) lines[1] = Fit(lines[1] + " …", font, width) is var f && f.EndsWith('…') ? f : f + "…";
+        return lines.Select(l => Fit(l, font, width)).ToList();
     }
 }

@@ -1,7 +1,9 @@
 // Writes JSON the way Jupyter itself saves notebooks (Python's json.dumps with sort_keys=True, indent=1,
-// ensure_ascii=False, plus a trailing newline), so a notebook written here, re-saved by Jupyter or VS Code,
-// shows no spurious diff. Keys are sorted ordinally, only '"', '\' and control characters are escaped, and
-// numbers are written in the invariant culture. Reading uses System.Text.Json's node model.
+// ensure_ascii=False, plus a trailing newline), so a notebook written here, re-saved by Jupyter, shows no
+// spurious diff. Keys are sorted ordinally, only '"', '\' and control characters are escaped, integers are
+// written as they were read, and floating-point numbers as Python's repr writes them (shortest round-trip
+// digits; "1e-05", "2.0", "1e+16"), which matters for the many numbers of a chart's Plotly figure.
+// Reading uses System.Text.Json's node model.
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -119,11 +121,51 @@ public static class JupyterJson
 
     private static string FormatNumber(JsonValue value)
     {
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            // A number read from text: an integer literal stays as written (Python keeps it an int), anything else is a float.
+            var raw = element.GetRawText();
+            return raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0 ? raw : PythonFloat(element.GetDouble());
+        }
         if (value.TryGetValue<int>(out var i)) return i.ToString(CultureInfo.InvariantCulture);
         if (value.TryGetValue<long>(out var l)) return l.ToString(CultureInfo.InvariantCulture);
-        if (value.TryGetValue<double>(out var d)) return d.ToString("R", CultureInfo.InvariantCulture);
-        // A number parsed from text keeps its original spelling.
+        if (value.TryGetValue<double>(out var d)) return PythonFloat(d);
+        if (value.TryGetValue<float>(out var f)) return PythonFloat(double.Parse(f.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
         return value.ToJsonString();
+    }
+
+    /// <summary>
+    /// A double as Python's repr (and so json.dumps) writes it: the shortest digits that round-trip, in fixed
+    /// notation with at least one decimal when the decimal exponent is in [-4, 16), else as d.ddde±XX.
+    /// </summary>
+    public static string PythonFloat(double d)
+    {
+        if (double.IsNaN(d)) return "NaN";
+        if (double.IsInfinity(d)) return d > 0 ? "Infinity" : "-Infinity";
+        var sign = d < 0 || (d == 0 && double.IsNegative(d)) ? "-" : "";
+        if (d == 0) return sign + "0.0";
+        // "R" gives the shortest round-trip digits; rebuild them as 0.DIGITS × 10^point.
+        var r = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        int e = r.IndexOfAny(['E', 'e']);
+        int exponent = e < 0 ? 0 : int.Parse(r[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var mantissa = e < 0 ? r : r[..e];
+        int dot = mantissa.IndexOf('.');
+        var digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
+        int point = (dot < 0 ? mantissa.Length : dot) + exponent;
+        int lead = 0;
+        while (lead < digits.Length - 1 && digits[lead] == '0') lead++;
+        digits = digits[lead..].TrimEnd('0');
+        point -= lead;
+        if (digits.Length == 0) return sign + "0.0";
+        if (point <= -4 || point > 16)
+        {
+            var exp = point - 1;
+            var head = digits.Length == 1 ? digits : digits[0] + "." + digits[1..];
+            return sign + head + "e" + (exp < 0 ? "-" : "+") + Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture);
+        }
+        if (point <= 0) return sign + "0." + new string('0', -point) + digits;
+        if (point >= digits.Length) return sign + digits + new string('0', point - digits.Length) + ".0";
+        return sign + digits[..point] + "." + digits[point..];
     }
 
     private static void WriteString(StringBuilder sb, string s)

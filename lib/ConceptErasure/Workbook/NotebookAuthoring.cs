@@ -143,12 +143,11 @@ public static class NotebookSource
 /// <summary>The starter notebook written by `workbook notebooks new`.</summary>
 public static class NotebookTemplate
 {
-    /// <summary>A notebook with a title, a setup cell referencing the library and an example figure.</summary>
+    /// <summary>A notebook with a title, a setup cell referencing the library package and an example figure.</summary>
     /// <param name="title">The heading of the first markdown cell.</param>
-    /// <param name="libraryReference">Path of ConceptErasure.dll relative to the notebook's folder, with '/' separators.</param>
-    public static Notebook Create(string title, string libraryReference) => new NotebookBuilder()
+    public static Notebook Create(string title) => new NotebookBuilder()
         .Markdown($"# {title}\n\nWhat this notebook shows, in one or two sentences.")
-        .Code($"#r \"{libraryReference}\"\nusing ConceptErasure.Workbook;\nusing ConceptErasure.Figures;\n\n" +
+        .Code($"{LibraryPackage.Directive}\nusing ConceptErasure.Workbook;\nusing ConceptErasure.Figures;\n\n" +
               "// Run.Fast is true under `workbook notebooks run --fast`: use it to shrink iterations.\n" +
               "var steps = Run.Choose(full: 1000, fast: 10);\nConsole.WriteLine($\"steps: {steps}\");")
         .Markdown("## A first figure")

@@ -1,42 +1,71 @@
-// The SVG figures: each chart is well-formed XML (XDocument) with the elements that carry its data —
-// bins, points with hover titles, highlight rings, error bands, error bars, heatmap cells and colour bar,
-// embedded PNG images with captions — plus nice ticks, determinism, and clear errors for mismatched input.
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Xml.Linq;
+// The charts' two renderings. The Plotly figure carries the data that defines each chart — bin heights,
+// points with hover labels, the highlight ring trace, the band polygon, error bars, the heatmap matrix and
+// colour scale — with six-significant-digit numbers and null for non-finite values; the PNG is a valid image
+// of the chart's size, not blank, drawn in the chart's colours; both are deterministic. Bad input fails with
+// one clear message.
+using System.Text.Json.Nodes;
+using ConceptErasure.Data;
 using ConceptErasure.Figures;
-using ConceptErasure.Workbook;
 
 namespace ConceptErasure.Tests.Figures;
 
 public class ChartTests
 {
-    private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
-
-    private static XDocument Parse(string svg)
+    private static JsonObject Figure(Chart chart)
     {
-        var doc = XDocument.Parse(svg);
-        Assert.Equal(Svg + "svg", doc.Root!.Name);
-        return doc;
+        var root = JsonNode.Parse(chart.ToPlotlyJson())!.AsObject();
+        Assert.Equal(chart.Style.Width, (int)root["layout"]!["width"]!);
+        Assert.Equal(chart.Style.Height, (int)root["layout"]!["height"]!);
+        return root;
     }
 
-    private static IEnumerable<string> Titles(XDocument doc) => doc.Descendants(Svg + "title").Select(t => t.Value);
+    private static JsonArray Traces(JsonObject figure) => figure["data"]!.AsArray();
 
-    private static IEnumerable<string> Texts(XDocument doc) => doc.Descendants(Svg + "text").Select(t => t.Value);
+    private static double?[] Numbers(JsonNode? node) => node!.AsArray().Select(n => n is null ? (double?)null : (double)n).ToArray();
+
+    private static string[] Strings(JsonNode? node) => node!.AsArray().Select(n => (string)n!).ToArray();
+
+    /// <summary>Decodes the PNG and checks its size and that it is not one flat colour.</summary>
+    private static RgbaImage Image(Chart chart)
+    {
+        var image = Png.Decode(chart.ToPng());
+        Assert.Equal((chart.Style.Width, chart.Style.Height), (image.Width, image.Height));
+        Assert.True(Enumerable.Range(0, image.Pixels.Length / 4).Select(i => image.Pixels[i * 4] << 16 | image.Pixels[i * 4 + 1] << 8 | image.Pixels[i * 4 + 2]).Distinct().Count() > 10,
+            "the PNG is (nearly) blank");
+        return image;
+    }
+
+    /// <summary><paramref name="hex"/> drawn with <paramref name="alpha"/> on white, as "#rrggbb".</summary>
+    private static string OnWhite(string hex, double alpha)
+    {
+        string Channel(int at) => ((int)Math.Round(255 * (1 - alpha) + Convert.ToInt32(hex[at..(at + 2)], 16) * alpha)).ToString("x2");
+        return "#" + Channel(1) + Channel(3) + Channel(5);
+    }
+
+    /// <summary>How many pixels are within a small distance of <paramref name="hex"/>.</summary>
+    private static int PixelsNear(RgbaImage image, string hex, int tolerance = 40)
+    {
+        int r = Convert.ToInt32(hex[1..3], 16), g = Convert.ToInt32(hex[3..5], 16), b = Convert.ToInt32(hex[5..7], 16), n = 0;
+        for (int i = 0; i < image.Pixels.Length; i += 4)
+            if (Math.Abs(image.Pixels[i] - r) + Math.Abs(image.Pixels[i + 1] - g) + Math.Abs(image.Pixels[i + 2] - b) <= tolerance) n++;
+        return n;
+    }
 
     [Fact]
-    public void Histogram_has_one_bar_per_nonempty_bin_with_counts_in_titles()
+    public void Histogram_figure_has_the_bins_of_each_series_with_hover_labels()
     {
         var h = new Histogram("Scores", "score", "count", bins: 4).Add("erased", new[] { 0.0, 0.1, 0.9, 1.0, 1.0, double.NaN }).Add("original", new[] { 0.5 });
-        var doc = Parse(h.ToSvg());
-        var titles = Titles(doc).ToList();
-        Assert.Contains("erased: [0, 0.25) 2", titles);
-        Assert.Contains("erased: [0.75, 1) 3", titles);
-        Assert.Contains("original: [0.5, 0.75) 1", titles);
-        Assert.Equal(3, titles.Count);
-        Assert.Contains("Scores", Texts(doc));
-        Assert.Contains("erased", Texts(doc));   // legend, since there are two series
         Assert.Equal(new[] { 2.0, 0, 0, 3 }, h.Heights()[0]);
+        var traces = Traces(Figure(h));
+        Assert.Equal(2, traces.Count);
+        Assert.Equal("bar", (string?)traces[0]!["type"]);
+        Assert.Equal(new double?[] { 0.125, 0.375, 0.625, 0.875 }, Numbers(traces[0]!["x"]));
+        Assert.Equal(new double?[] { 2, 0, 0, 3 }, Numbers(traces[0]!["y"]));
+        Assert.Equal(0.25, (double)traces[0]!["width"]!);
+        Assert.Contains("erased: [0.75, 1) 3", Strings(traces[0]!["hovertext"]));
+        Assert.Contains("original: [0.5, 0.75) 1", Strings(traces[1]!["hovertext"]));
+        Assert.Equal("Scores", (string?)Figure(h)["layout"]!["title"]!["text"]);
+        Assert.True(PixelsNear(Image(h), OnWhite(Palette.Series(0), 0.45), 30) > 100, "the first series' bars are missing from the PNG");
     }
 
     [Fact]
@@ -47,114 +76,102 @@ public class ChartTests
     }
 
     [Fact]
-    public void Scatter_points_carry_hover_labels_and_highlights_are_ringed_and_annotated()
+    public void Scatter_points_carry_hover_labels_and_highlights_get_a_ring_trace_with_their_text()
     {
         var s = new ScatterChart("Embeddings", "pc1", "pc2")
             .Add("concepts", new[] { 0.0, 1.0, 2.0 }, new[] { 0.0, 1.0, 4.0 }, new[] { "cat", "dog", "van gogh" })
             .Highlight("van gogh")
             .Annotate(0.5, 0.5, "centroid");
-        var doc = Parse(s.ToSvg());
-        Assert.Equal(new[] { "cat (0, 0)", "dog (1, 1)", "van gogh (2, 4)" }, Titles(doc));
-        var rings = doc.Descendants(Svg + "circle").Where(c => (string?)c.Attribute("fill") == "none").ToList();
-        Assert.Equal(2, rings.Count);
-        Assert.Contains("van gogh", Texts(doc));
-        Assert.Contains("centroid", Texts(doc));
+        var traces = Traces(Figure(s));
+        Assert.Equal(new[] { "cat (0, 0)", "dog (1, 1)", "van gogh (2, 4)" }, Strings(traces[0]!["hovertext"]));
+        Assert.Equal("markers", (string?)traces[0]!["mode"]);
+        var ring = traces[1]!;
+        Assert.Equal("circle-open", (string?)ring["marker"]!["symbol"]);
+        Assert.Equal(new[] { "van gogh", "centroid" }, Strings(ring["text"]));
+        Assert.Equal(new double?[] { 2, 0.5 }, Numbers(ring["x"]));
+        Assert.False((bool)ring["showlegend"]!);
+        Assert.True(PixelsNear(Image(s), Palette.Highlight) > 20, "the highlight ring is missing from the PNG");
     }
 
     [Fact]
-    public void Line_chart_draws_the_band_as_a_polygon_around_the_mean()
+    public void Line_chart_draws_the_band_as_a_filled_polygon_around_the_mean()
     {
         var x = new[] { 0.0, 1, 2, 3 };
         var l = new LineChart("Loss", "step", "loss").Add("run", x, new[] { 4.0, 3, 2, 1 }, band: new[] { 0.5, 0.5, 0.5, 0.5 }).Add("other", x, new[] { 1.0, 1, 1, 1 });
-        var doc = Parse(l.ToSvg());
-        var polygon = Assert.Single(doc.Descendants(Svg + "polygon"));
-        Assert.Equal(8, ((string)polygon.Attribute("points")!).Split(' ').Length);
-        Assert.Equal(2, doc.Descendants(Svg + "polyline").Count());
-        Assert.Contains("run: x=2, y=2 ± 0.5", Titles(doc));
-        Assert.Contains("other", Texts(doc));
+        var traces = Traces(Figure(l));
+        Assert.Equal(3, traces.Count);   // band, run, other
+        var band = traces[0]!;
+        Assert.Equal("toself", (string?)band["fill"]);
+        Assert.Equal(new double?[] { 0, 1, 2, 3, 3, 2, 1, 0 }, Numbers(band["x"]));
+        Assert.Equal(new double?[] { 4.5, 3.5, 2.5, 1.5, 0.5, 1.5, 2.5, 3.5 }, Numbers(band["y"]));
+        Assert.Contains("run: x=2, y=2 ± 0.5", Strings(traces[1]!["hovertext"]));
+        Assert.Equal("other", (string?)traces[2]!["name"]);
+        Assert.True((bool)Figure(l)["layout"]!["showlegend"]!);
+        Image(l);
     }
 
     [Fact]
-    public void Bar_chart_has_a_bar_per_series_and_category_and_error_bars()
+    public void Bar_chart_has_a_trace_per_series_with_error_bars()
     {
         var b = new BarChart("Accuracy", "method", "accuracy", new[] { "ESD", "UCE", "none" })
             .Add("target", new[] { 0.1, 0.2, 0.9 }, new[] { 0.01, 0.02, 0.03 })
             .Add("others", new[] { 0.8, 0.85, 0.9 });
-        var doc = Parse(b.ToSvg());
-        var bars = doc.Descendants(Svg + "rect").Where(r => r.Element(Svg + "title") is not null).ToList();
-        Assert.Equal(6, bars.Count);
-        Assert.Contains("target · UCE: 0.2 ± 0.02", Titles(doc));
-        var whiskers = doc.Descendants(Svg + "line").Count(l => (string?)l.Attribute("stroke") == "#222222");
-        Assert.Equal(9, whiskers);   // three lines (stem and two caps) per error bar
-        Assert.Contains("ESD", Texts(doc));
+        var figure = Figure(b);
+        var traces = Traces(figure);
+        Assert.Equal(new[] { "ESD", "UCE", "none" }, Strings(traces[0]!["x"]));
+        Assert.Equal(new double?[] { 0.01, 0.02, 0.03 }, Numbers(traces[0]!["error_y"]!["array"]));
+        Assert.Null(traces[1]!["error_y"]);
+        Assert.Contains("target · UCE: 0.2 ± 0.02", Strings(traces[0]!["hovertext"]));
+        Assert.Equal("group", (string?)figure["layout"]!["barmode"]);
+        var image = Image(b);
+        Assert.True(PixelsNear(image, OnWhite(Palette.Series(0), 0.85), 30) > 200 && PixelsNear(image, OnWhite(Palette.Series(1), 0.85), 30) > 200,
+            "a series' bars are missing from the PNG");
     }
 
     [Fact]
-    public void Heatmap_has_a_cell_per_value_labels_and_a_colour_bar()
+    public void Heatmap_has_the_matrix_labels_and_the_viridis_scale()
     {
-        var values = new double[,] { { 0, 1, 2 }, { 3, 4, 5 } };
+        var values = new double[,] { { 0, 1, 2 }, { 3, 4, double.NaN } };
         var h = new Heatmap("Leakage", values, new[] { "cat", "dog" }, new[] { "a", "b", "c" });
-        var doc = Parse(h.ToSvg());
-        Assert.Contains("dog · c: 5", Titles(doc));
-        Assert.Equal(6, Titles(doc).Count());
-        Assert.Contains("cat", Texts(doc));
-        Assert.Contains("b", Texts(doc));
-        var fills = doc.Descendants(Svg + "rect").Select(r => (string?)r.Attribute("fill")).ToList();
-        Assert.Contains(Palette.Sequential(0), fills);
-        Assert.Contains(Palette.Sequential(1), fills);
-        Assert.True(fills.Count >= 6 + 32, "expected the cells plus the 32 colour-bar slices");
+        var figure = Figure(h);
+        var trace = Traces(figure)[0]!;
+        Assert.Equal(new double?[] { 3, 4, null }, Numbers(trace["z"]![1]));
+        Assert.Equal(new[] { "cat", "dog" }, Strings(trace["y"]));
+        Assert.Equal("dog · b: 4", (string?)trace["hovertext"]![1]![1]);
+        Assert.Equal((0.0, 4.0), ((double)trace["zmin"]!, (double)trace["zmax"]!));
+        Assert.Equal(Palette.Sequential(0), (string?)trace["colorscale"]![0]![1]);
+        Assert.Equal(Palette.Sequential(1), (string?)trace["colorscale"]!.AsArray()[^1]![1]);
+        Assert.Equal("reversed", (string?)figure["layout"]!["yaxis"]!["autorange"]);
+        Assert.True(PixelsNear(Image(h), Palette.Sequential(1), 30) > 200, "the top of the colour map is missing from the PNG");
     }
 
     [Fact]
-    public void Image_grid_embeds_pngs_with_captions_and_converts_float_images()
-    {
-        var chw = new float[3, 2, 2];
-        chw[0, 0, 0] = 1f;    // red channel of the top-left pixel: 255
-        chw[1, 0, 0] = -1f;   // green: 0
-        chw[2, 0, 0] = 0f;    // blue: 128 (0 maps to the middle)
-        var png = ConceptErasure.Data.Png.Encode(new ConceptErasure.Data.RgbaImage(2, 2).OnBackground(), new ConceptErasure.Data.PngEncoderOptions(ConceptErasure.Data.PngColorType.Rgb));
-        var grid = new ImageGrid("Samples", columns: 2).Add(chw, "a cat").Add(png, "a van gogh painting of a very long caption that wraps").Add(png);
-        var doc = Parse(grid.ToSvg());
-        var images = doc.Descendants(Svg + "image").ToList();
-        Assert.Equal(3, images.Count);
-        foreach (var im in images) Assert.StartsWith("data:image/png;base64,", (string)im.Attribute("href")!);
-        Assert.Contains("a cat", Texts(doc));
-        Assert.Contains("a van gogh painting of a very long caption that wraps", Titles(doc));
-        Assert.Equal(png, Convert.FromBase64String(((string)images[1].Attribute("href")!)["data:image/png;base64,".Length..]));
-
-        var first = Convert.FromBase64String(((string)images[0].Attribute("href")!)["data:image/png;base64,".Length..]);
-        var decoded = ConceptErasure.Data.Png.Decode(first);
-        Assert.Equal((2, 2), (decoded.Width, decoded.Height));
-        Assert.Equal(new byte[] { 255, 0, 128 }, decoded.Pixels[..3]);
-        Assert.StartsWith("ImageGrid \"Samples\": 3 images (2×2), 2 columns", grid.Describe());
-        var bundle = MimeRenderer.Render(grid);
-        Assert.Equal(new[] { MimeTypes.Html, MimeTypes.PlainText }, bundle.MimeTypes);
-        Assert.StartsWith("<svg", bundle[MimeTypes.Html]);
-    }
-
-    [Fact]
-    public void Nice_ticks_are_round_and_cover_the_range()
-    {
-        var t = NiceTicks.For(0.013, 0.87, 5);
-        Assert.Equal(0.0, t.Min);
-        Assert.Equal(1.0, t.Max, 9);
-        Assert.Equal(0.2, t.Step, 9);
-        Assert.Equal(new[] { "0.0", "0.2", "0.4", "0.6", "0.8", "1.0" }, t.Values().Select(t.Label));
-        var big = NiceTicks.For(-1234, 5678, 5);
-        Assert.Equal(new[] { "-2000", "0", "2000", "4000", "6000" }, big.Values().Select(big.Label));
-        var flat = NiceTicks.For(3, 3, 5);
-        Assert.True(flat.Min < 3 && flat.Max > 3);
-    }
-
-    [Fact]
-    public void Svg_is_deterministic_and_escapes_text()
+    public void Renderings_are_deterministic_and_round_to_six_digits()
     {
         LineChart Make() => new LineChart("a < b & \"c\"", "x", "y").Add("s", new[] { 0.1, 0.2 }, new[] { 1.0 / 3, 2.0 / 3 });
-        var svg = Make().ToSvg();
-        Assert.Equal(svg, Make().ToSvg());
-        Assert.Contains("a &lt; b &amp; &quot;c&quot;", svg);
-        Assert.Contains("a < b & \"c\"", Texts(Parse(svg)));
-        Assert.DoesNotContain(",3333", svg);
+        Assert.Equal(Make().ToPlotlyJson(), Make().ToPlotlyJson());
+        Assert.Equal(Make().ToPng(), Make().ToPng());
+        Assert.Equal(new double?[] { 0.333333, 0.666667 }, Numbers(Traces(Figure(Make()))[0]!["y"]));
+        Assert.Equal("a < b & \"c\"", (string?)Figure(Make())["layout"]!["title"]!["text"]);
+    }
+
+    [Fact]
+    public void Save_writes_png_or_plotly_json_by_extension()
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "chart-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var chart = new BarChart("t", "x", "y", new[] { "a" }).Add("s", new[] { 1.0 });
+            chart.Save(Path.Combine(dir, "c.png"));
+            chart.Save(Path.Combine(dir, "c.json"));
+            Assert.Equal(chart.ToPng(), File.ReadAllBytes(Path.Combine(dir, "c.png")));
+            Assert.Equal(chart.ToPlotlyJson(), File.ReadAllText(Path.Combine(dir, "c.json")));
+            Assert.Throws<ArgumentException>(() => chart.Save(Path.Combine(dir, "c.svg")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
@@ -165,22 +182,4 @@ public class ChartTests
         Assert.Throws<ArgumentException>(() => new BarChart("b", "x", "y", new[] { "p", "q" }).Add("s", new[] { 1.0 }));
         Assert.Throws<ArgumentException>(() => new Heatmap("h", new double[2, 2], rowLabels: new[] { "only one" }));
     }
-
-    [Fact]
-    public void Html_table_renders_headers_rows_and_escapes_cells()
-    {
-        var t = new HtmlTable("Results", new[] { "method", "acc" }).AddRow("ESD <x>", 0.123456).AddRow("UCE", 1);
-        var html = XDocument.Parse(t.ToHtml());
-        Assert.Equal(new[] { "method", "acc" }, html.Descendants("th").Select(e => e.Value));
-        Assert.Equal(new[] { "ESD <x>", "0.1235", "UCE", "1" }, html.Descendants("td").Select(e => e.Value));
-        Assert.Equal(new[] { "left", "right" }, html.Descendants("th").Select(e => (string?)e.Attribute("align")));
-        Assert.Equal("Results", html.Descendants("caption").Single().Value);
-        Assert.Equal("Results\nmethod   acc\n-------  ------\nESD <x>  0.1235\nUCE           1", t.ToText());
-        var fromRecords = HtmlTable.From(new[] { new Row("a", 1), new Row("b", 2) });
-        Assert.Equal(new[] { "Name", "Value" }, fromRecords.Columns);
-        Assert.Equal(2, fromRecords.RowCount);
-        Assert.True(MimeRenderer.Render(t).Contains(MimeTypes.Html));
-    }
-
-    private sealed record Row(string Name, int Value);
 }

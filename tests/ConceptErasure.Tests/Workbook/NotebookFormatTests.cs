@@ -19,8 +19,9 @@ public class NotebookFormatTests
         code.ExecutionCount = 1;
         var bundle = new MimeBundle();
         bundle[MimeTypes.PlainText] = "2";
-        bundle[MimeTypes.Svg] = "<svg xmlns=\"http://www.w3.org/2000/svg\">\n<rect/>\n</svg>\n";
+        bundle["image/svg+xml"] = "<svg xmlns=\"http://www.w3.org/2000/svg\">\n<rect/>\n</svg>\n";
         bundle[MimeTypes.Png] = "iVBORw0KGgo=";
+        bundle[MimeTypes.PlotlyJson] = "{\"data\":[{\"type\":\"scatter\",\"x\":[1,2.5,1E-05,null],\"y\":[0.1,2.0,3e20,-4]}],\"layout\":{\"width\":640}}";
         code.Outputs.Add(new StreamOutput("stdout", "line 1\nline 2\n"));
         code.Outputs.Add(new DisplayDataOutput(bundle));
         code.Outputs.Add(new ExecuteResultOutput(1, bundle));
@@ -125,15 +126,54 @@ public class NotebookFormatTests
     }
 
     [Fact]
-    public void Template_notebook_is_valid_and_references_the_library_relatively()
+    public void Template_notebook_is_valid_and_references_the_library_package()
     {
         using var tmp = new TempFolder();
         var path = tmp.File("starter.ipynb");
-        NotebookTemplate.Create("Starter", "../lib/ConceptErasure.dll").Save(path);
+        NotebookTemplate.Create("Starter").Save(path);
         NotebookTestSupport.AssertValidNbformat(path);
-        var nb = Notebook.Load(path);
-        Assert.Equal(new[] { "../lib/ConceptErasure.dll" }, nb.Cells.Where(c => c.Kind == CellKind.Code).SelectMany(c => CommonSubset.References(c.Source)));
-        Assert.Empty(CommonSubset.Check(nb));
+        var firstCode = Notebook.Load(path).Cells.First(c => c.Kind == CellKind.Code);
+        Assert.StartsWith("#r \"nuget: ConceptErasure, ", firstCode.Source);
+        Assert.Equal(LibraryPackage.Directive, firstCode.Source.Split('\n')[0]);
+        Assert.Matches(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$", LibraryPackage.Version);
+    }
+
+    [Fact]
+    public void Committed_notebooks_reference_the_library_package_of_this_build()
+    {
+        // The notebooks' first cell names the package version this build packs into .packages/.
+        var folder = Path.Combine(RepositoryRoot(), "notebooks");
+        var notebooks = Directory.GetFiles(folder, "*.ipynb");
+        Assert.NotEmpty(notebooks);
+        foreach (var path in notebooks)
+        {
+            var first = Notebook.Load(path).Cells.First(c => c.Kind == CellKind.Code).Source.Split('\n')[0];
+            Assert.True(first == LibraryPackage.Directive, $"{Path.GetFileName(path)} starts with {first}, not {LibraryPackage.Directive}");
+        }
+        Assert.True(File.Exists(Path.Combine(RepositoryRoot(), ".packages", $"{LibraryPackage.Id}.{LibraryPackage.Version}.nupkg")),
+            "building the library packs it into .packages/");
+    }
+
+    [Fact]
+    public void Floats_are_written_as_python_writes_them()
+    {
+        // json.dumps writes repr(float): shortest round-trip digits, exponent outside [1e-4, 1e16).
+        var values = new[] { 0.1, 1e-05, 2.0, 1e16, 1e15, 123.456, -0.0, 1.5e-07, 5e-324, 1.7976931348623157e308, 0.30000000000000004, 1e-4, -2.5e22 };
+        var expected = new[] { "0.1", "1e-05", "2.0", "1e+16", "1000000000000000.0", "123.456", "-0.0", "1.5e-07", "5e-324", "1.7976931348623157e+308", "0.30000000000000004", "0.0001", "-2.5e+22" };
+        Assert.Equal(expected, values.Select(JupyterJson.PythonFloat));
+        var (code, output) = NotebookTestSupport.RunPython(new[] { "-c", "import json,sys; print(json.dumps([float(v) for v in sys.argv[1:]]))" }
+            .Concat(values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))).ToArray());
+        Assert.Equal(0, code);
+        Assert.Equal("[" + string.Join(", ", expected) + "]", output.Trim());
+        // Integer literals stay integers, float literals stay floats.
+        Assert.Equal("[\n 2,\n 2.0,\n 1e-05\n]\n", JupyterJson.Write(JsonNode.Parse("[2, 2.0, 1E-05]")));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NuGet.Config")) && Directory.Exists(Path.Combine(dir.FullName, "notebooks"))) return dir.FullName;
+        throw new DirectoryNotFoundException("The tests run outside the repository.");
     }
 
     [Fact]

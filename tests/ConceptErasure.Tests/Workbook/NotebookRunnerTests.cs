@@ -1,223 +1,236 @@
-// The headless runner: a fixture notebook (generated into a temporary folder, with #r to the ConceptErasure.dll
-// beside the test assembly, relative to the notebook) produces the expected stream, display, result and
-// error outputs; state carries across cells; fast mode reaches the notebook; a failing cell is named and
-// stops the run; re-running gives identical bytes; Polyglot-only code is refused before anything runs; and
-// the `workbook notebooks run` command exits non-zero on failure. These tests swap Console.Out and the
-// working directory while a notebook runs, so they do not run in parallel with each other.
+// The headless runner on the real engine (one workbook-kernel process per notebook). A fixture notebook in
+// the test output (inside the repository, so #r "nuget: ConceptErasure, …" restores this build from
+// .packages/) produces the outputs Polyglot Notebooks would: merged streams, a chart displayed as exactly
+// Plotly JSON + PNG + text, an image grid as PNG + text, a DataFrame as an HTML table (so the package's
+// formatter extension was loaded), fast mode and the notebook's folder reaching the kernel, and a display
+// replaced by its update. Re-running gives identical bytes without absolute paths. A failing cell is named
+// and stops the run; a cell that outlives --cell-timeout fails its notebook; a cell calling Environment.Exit
+// fails its notebook loudly while the next notebook still runs; SIGTERM stops the run and writes what ran.
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
 using ConceptErasure.Cli.Notebooks;
 using ConceptErasure.Workbook;
 
 namespace ConceptErasure.Tests.Workbook;
 
-[CollectionDefinition(nameof(NotebookRunnerCollection), DisableParallelization = true)]
-public sealed class NotebookRunnerCollection
-{
-}
-
-[Collection(nameof(NotebookRunnerCollection))]
 public class NotebookRunnerTests
 {
-    private static Notebook Fixture(string folder, params string[] extraCells)
+    private static Notebook Fixture(params string[] extraCells)
     {
         var b = new NotebookBuilder()
             .Markdown("# Fixture")
-            .Code($"#r \"{NotebookTestSupport.LibraryReferenceFrom(folder)}\"\nusing ConceptErasure.Workbook;\nusing ConceptErasure.Figures;\n" +
-                  "Console.WriteLine(\"hello\");\nvar n = Run.Choose(full: 100, fast: 3);")
-            .Code("Console.Write(\"n=\" + n);\nConsole.Error.WriteLine(\"warn\");\ndisplay(new HtmlTable(\"k\", \"v\").AddRow(\"n\", n));\nn * 2")
-            .Code("new ScatterChart(\"points\").Add(\"a\", new[] { 1.0, 2.0 }, new[] { 3.0, 4.0 }, new[] { \"p\", \"q\" }).Highlight(\"q\")")
+            .Code(NotebookTestSupport.LibraryPrelude + "Console.WriteLine(\"hello\");\nvar n = Run.Choose(full: 100, fast: 3);")
+            .Code("Console.Write(\"n=\" + n);\nConsole.Write(\"!\");\nConsole.Error.WriteLine(\"warn\");\nn * 2")
+            .Code("display(new ScatterChart(\"points\").Add(\"a\", new[] { 1.0, 2.0 }, new[] { 3.0, 4.0 }, new[] { \"p\", \"q\" }).Highlight(\"q\"));")
+            .Code("new ImageGrid(\"grid\").Add(new float[3, 2, 2], \"black\")")
+            .Code("Tables.From(new[] { new { key = \"n\", value = n } })")
             .Code("$\"{Environment.GetEnvironmentVariable(\"WORKBOOK_FAST\")} {Run.Fast} {System.IO.Path.GetFileName(Environment.CurrentDirectory)}\"")
+            .Code("var shown = Microsoft.DotNet.Interactive.KernelInvocationContextExtensions.Display(Microsoft.DotNet.Interactive.KernelInvocationContext.Current, \"step 1\", \"text/plain\");\nshown.Update(\"step 2\");")
             .Code("int unused = 1;");
         foreach (var c in extraCells) b.Code(c);
         return b.Build();
     }
 
-    private static NotebookRunner Runner(bool fast) => new(new NotebookRunOptions(Fast: fast, Progress: TextWriter.Null));
+    private static NotebookRunner Runner(bool fast = true, TextWriter? progress = null, TimeSpan? interval = null, TimeSpan? timeout = null) =>
+        new(new NotebookRunOptions(Fast: fast, Progress: progress ?? TextWriter.Null, ProgressInterval: interval, CellTimeout: timeout));
 
-    private static async Task<(NotebookRunResult Result, string Path)> RunFixture(TempFolder tmp, bool fast, params string[] extraCells)
+    private static MimeBundle Data(CellOutput o) => o switch
     {
-        var path = tmp.File("fixture.ipynb");
-        Fixture(tmp.Path, extraCells).Save(path);
-        return (await Runner(fast).RunFileAsync(path), path);
-    }
+        DisplayDataOutput d => d.Data,
+        ExecuteResultOutput r => r.Data,
+        _ => throw new Xunit.Sdk.XunitException($"expected a display or a result, got {o}"),
+    };
 
     [Fact]
-    public async Task Fixture_notebook_produces_the_expected_outputs()
+    public async Task Fixture_produces_the_engines_outputs_and_a_rerun_is_byte_identical()
     {
         using var tmp = new TempFolder();
-        var (result, path) = await RunFixture(tmp, fast: true);
+        var path = tmp.File("fixture.ipynb");
+        Fixture().Save(path);
+        var result = await Runner().RunFileAsync(path);
         Assert.True(result.Succeeded, result.Error);
         NotebookTestSupport.AssertValidNbformat(path);
         var cells = Notebook.Load(path).Cells;
+        Assert.Equal(new int?[] { null, 1, 2, 3, 4, 5, 6, 7, 8 }, cells.Select(c => c.ExecutionCount));
 
-        Assert.Equal(new int?[] { null, 1, 2, 3, 4, 5 }, cells.Select(c => c.ExecutionCount));
-        Assert.Equal(new StreamOutput("stdout", "hello\n"), Assert.Single(cells[1].Outputs));
+        var setup = cells[1].Outputs;   // the package restore's display, then the cell's own output
+        Assert.Contains("ConceptErasure, " + LibraryPackage.Version, Data(setup[0])[MimeTypes.Html]);
+        Assert.Equal(new StreamOutput("stdout", "hello\n"), setup[^1]);
 
         var outs = cells[2].Outputs;
-        Assert.Equal(4, outs.Count);
-        Assert.Equal(new StreamOutput("stdout", "n=3"), outs[0]);
+        Assert.Equal(new StreamOutput("stdout", "n=3!"), outs[0]);
         Assert.Equal(new StreamOutput("stderr", "warn\n"), outs[1]);
-        var table = Assert.IsType<DisplayDataOutput>(outs[2]).Data;
-        Assert.Contains(">n</td>", table[MimeTypes.Html]);
-        Assert.Contains("n  3", table[MimeTypes.PlainText]);
-        var six = Assert.IsType<ExecuteResultOutput>(outs[3]);
-        Assert.Equal((2, "6"), (six.ExecutionCount, six.Data[MimeTypes.PlainText]));
+        var six = Assert.IsType<ExecuteResultOutput>(outs[2]);
+        Assert.Equal(2, six.ExecutionCount);
+        Assert.Contains("<pre>6</pre>", six.Data[MimeTypes.Html]);
 
-        var chart = Assert.IsType<ExecuteResultOutput>(Assert.Single(cells[3].Outputs)).Data;
-        Assert.StartsWith("<svg", chart[MimeTypes.Svg]);
-        Assert.Contains("<title>q (2, 4)</title>", chart[MimeTypes.Html]);
+        var chart = Data(Assert.IsType<DisplayDataOutput>(Assert.Single(cells[3].Outputs)));
+        Assert.Equal(new[] { MimeTypes.PlotlyJson, MimeTypes.Png, MimeTypes.PlainText }.Order(StringComparer.Ordinal), chart.MimeTypes);
+        Assert.Contains("q (2, 4)", JsonNode.Parse(chart[MimeTypes.PlotlyJson])!["data"]![0]!["hovertext"]!.ToJsonString());
+        Assert.Equal(new byte[] { 137, 80, 78, 71 }, Convert.FromBase64String(chart[MimeTypes.Png])[..4]);
         Assert.StartsWith("ScatterChart \"points\"", chart[MimeTypes.PlainText]);
 
-        var env = Assert.IsType<ExecuteResultOutput>(Assert.Single(cells[4].Outputs)).Data[MimeTypes.PlainText];
-        Assert.Equal($"1 True {Path.GetFileName(tmp.Path)}", env);
-        Assert.Empty(cells[5].Outputs);
-    }
+        var grid = Data(Assert.Single(cells[4].Outputs));
+        Assert.Equal(new[] { MimeTypes.Png, MimeTypes.PlainText }, grid.MimeTypes);
+        Assert.StartsWith("ImageGrid \"grid\": 1 image (2×2)", grid[MimeTypes.PlainText]);
 
-    [Fact]
-    public async Task Without_fast_the_switch_is_off_and_the_environment_is_restored()
-    {
-        using var tmp = new TempFolder();
-        var before = (Environment.GetEnvironmentVariable(Run.FastVariable), Environment.CurrentDirectory, Console.Out);
-        var (result, path) = await RunFixture(tmp, fast: false);
-        Assert.True(result.Succeeded, result.Error);
-        var cells = Notebook.Load(path).Cells;
-        Assert.Equal(new StreamOutput("stdout", "n=100"), cells[2].Outputs[0]);
-        Assert.StartsWith("0 False", ((ExecuteResultOutput)cells[4].Outputs[0]).Data[MimeTypes.PlainText]);
-        Assert.Equal(before, (Environment.GetEnvironmentVariable(Run.FastVariable), Environment.CurrentDirectory, Console.Out));
-    }
+        // The DataFrame formatter comes from Microsoft.Data.Analysis's interactive-extensions folder: without the
+        // runner's extension loader the engine would render the object as a tree view instead of a table.
+        var table = Data(Assert.Single(cells[5].Outputs));
+        Assert.StartsWith("<table id=\"table_c6_1\"><thead><tr><th><i>index</i></th><th>key</th><th>value</th>", table[MimeTypes.Html]);
+        Assert.Contains("<td>n</td>", table[MimeTypes.Html]);
 
-    [Fact]
-    public async Task Rerunning_an_unchanged_notebook_gives_identical_bytes_without_absolute_paths()
-    {
-        using var tmp = new TempFolder();
-        var (_, path) = await RunFixture(tmp, fast: true);
+        Assert.Equal($"1 True {Path.GetFileName(tmp.Path)}", Data(Assert.Single(cells[6].Outputs))[MimeTypes.PlainText]);
+        Assert.Equal("step 2", Data(Assert.Single(cells[7].Outputs))[MimeTypes.PlainText]);
+        Assert.Empty(cells[8].Outputs);
+
         var first = File.ReadAllBytes(path);
-        await Runner(fast: true).RunFileAsync(path);
+        await Runner().RunFileAsync(path);
         Assert.Equal(first, File.ReadAllBytes(path));
-        // Sources hold the relative #r path; the outputs must hold no absolute path at all.
-        var outputs = string.Join("\n", System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!["cells"]!.AsArray()
-            .Select(c => c!["outputs"]?.ToJsonString() ?? ""));
-        Assert.Contains("ScatterChart", outputs);
+        var outputs = string.Join("\n", JsonNode.Parse(File.ReadAllText(path))!["cells"]!.AsArray().Select(c => c!["outputs"]?.ToJsonString() ?? ""));
         Assert.DoesNotContain(tmp.Path, outputs);
-        Assert.DoesNotContain(Path.GetDirectoryName(typeof(Notebook).Assembly.Location)!, outputs);
+        Assert.DoesNotContain(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + Path.DirectorySeparatorChar, outputs);
     }
 
     [Fact]
-    public async Task An_exception_names_the_cell_and_stops_the_run()
+    public async Task A_failing_cell_is_named_and_stops_the_run()
     {
         using var tmp = new TempFolder();
-        var (result, path) = await RunFixture(tmp, fast: true,
-            "Console.WriteLine(\"before\");\nthrow new InvalidOperationException(\"concept not found: \" + n);",
-            "Console.WriteLine(\"never\");");
+        var path = tmp.File("failing.ipynb");
+        new NotebookBuilder().Markdown("# Failing").Code("var n = 3;")
+            .Code("Console.WriteLine(\"before\");\nthrow new InvalidOperationException(\"concept not found: \" + n);")
+            .Code("Console.WriteLine(\"never\");").Build().Save(path);
+        var result = await Runner().RunFileAsync(path);
         Assert.False(result.Succeeded);
-        Assert.Equal(7, result.FailedCell);
+        Assert.Equal(3, result.FailedCell);
         Assert.Equal("System.InvalidOperationException: concept not found: 3", result.Error);
         NotebookTestSupport.AssertValidNbformat(path);
         var cells = Notebook.Load(path).Cells;
-        Assert.Equal(new StreamOutput("stdout", "before\n"), cells[6].Outputs[0]);
-        var error = Assert.IsType<ErrorOutput>(cells[6].Outputs[1]);
-        Assert.Equal("System.InvalidOperationException", error.EName);
-        Assert.Equal("concept not found: 3", error.EValue);
-        Assert.StartsWith("Cell 7 failed", error.Traceback[0]);
-        Assert.DoesNotContain(error.Traceback, line => line.Contains('/'));
-        Assert.Empty(cells[7].Outputs);
-        Assert.Null(cells[7].ExecutionCount);
+        Assert.Equal(new StreamOutput("stdout", "before\n"), cells[2].Outputs[0]);
+        var error = Assert.IsType<ErrorOutput>(cells[2].Outputs[1]);
+        Assert.Equal(("System.InvalidOperationException", "concept not found: 3"), (error.EName, error.EValue));
+        Assert.Equal("Cell 3 failed: System.InvalidOperationException: concept not found: 3", error.Traceback[0]);
+        Assert.Contains("   at cell 3", error.Traceback);
+        Assert.DoesNotContain(error.Traceback, line => line.Contains('/') || line.Contains('\\'));
+        Assert.Empty(cells[3].Outputs);
+        Assert.Null(cells[3].ExecutionCount);
     }
 
     [Fact]
-    public async Task A_compilation_error_reports_the_position_within_the_cell()
-    {
-        using var tmp = new TempFolder();
-        var (result, path) = await RunFixture(tmp, fast: true, "var ok = 1;\nvar bad = undefinedName + ok;");
-        Assert.Equal(7, result.FailedCell);
-        var error = Assert.IsType<ErrorOutput>(Assert.Single(Notebook.Load(path).Cells[6].Outputs));
-        Assert.Equal("CompilationError", error.EName);
-        Assert.StartsWith("(2,11): error CS0103", error.EValue);
-    }
-
-    [Fact]
-    public async Task Polyglot_only_code_is_refused_before_running_and_the_file_is_untouched()
-    {
-        using var tmp = new TempFolder();
-        var path = tmp.File("magic.ipynb");
-        Fixture(tmp.Path, "#!time\n1 + 1", "#r \"nuget: Plotly.NET, 5.0.0\"").Save(path);
-        var before = File.ReadAllBytes(path);
-        var e = await Assert.ThrowsAsync<NotebookSubsetException>(() => Runner(fast: true).RunFileAsync(path));
-        Assert.Equal(new[] { 7, 8 }, e.Violations.Select(v => v.Cell));
-        Assert.Contains("#!time", e.Message);
-        Assert.Contains("nuget:", e.Message);
-        Assert.Equal(before, File.ReadAllBytes(path));
-    }
-
-    [Fact]
-    public async Task A_missing_reference_fails_with_the_path_as_written()
-    {
-        using var tmp = new TempFolder();
-        var path = tmp.File("missing.ipynb");
-        new NotebookBuilder().Code("#r \"../nowhere/ConceptErasure.dll\"\n1").Build().Save(path);
-        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => Runner(fast: true).RunFileAsync(path));
-        Assert.Contains("cell 1: #r \"../nowhere/ConceptErasure.dll\" does not exist", e.Message);
-    }
-
-    [Fact]
-    public void The_run_command_exits_nonzero_on_failure_and_writes_to_out()
-    {
-        using var tmp = new TempFolder();
-        var good = tmp.File("good.ipynb");
-        var bad = tmp.File("bad.ipynb");
-        Fixture(tmp.Path).Save(good);
-        Fixture(tmp.Path, "throw new Exception(\"erasure failed\");").Save(bad);
-        var outDir = Path.Combine(tmp.Path, "out");
-
-        var (okCode, okOutput) = RunCli("notebooks", "run", good, "--fast", "--out", outDir);
-        Assert.True(okCode == 0, okOutput);
-        Assert.True(File.Exists(Path.Combine(outDir, "good.ipynb")));
-        Assert.Null(Notebook.Load(good).Cells[1].ExecutionCount);
-
-        var (badCode, badOutput) = RunCli("notebooks", "run", bad, "--fast");
-        Assert.Equal(1, badCode);
-        Assert.Contains("cell 7 failed: System.Exception: erasure failed", badOutput);
-        Assert.Contains("cell 2/7", badOutput);
-    }
-
-    [Fact]
-    public async Task A_long_cell_reports_progress_on_the_progress_writer_only()
+    public async Task A_cell_that_outlives_the_timeout_fails_and_long_cells_report_progress()
     {
         using var tmp = new TempFolder();
         var path = tmp.File("slow.ipynb");
-        new NotebookBuilder().Code("System.Threading.Thread.Sleep(2000);\n\"done\"").Build().Save(path);   // 40 ticks of margin: the timer must fire even on a loaded machine
+        new NotebookBuilder().Markdown("# Slow").Code("System.Threading.Thread.Sleep(1500);\n\"done\"")
+            .Code("System.Threading.Thread.Sleep(120_000);").Code("\"never\"").Build().Save(path);
         var progress = new StringWriter();
-        var runner = new NotebookRunner(new NotebookRunOptions(Progress: TextWriter.Synchronized(progress), ProgressInterval: TimeSpan.FromMilliseconds(50)));
-        var result = await runner.RunFileAsync(path);
-        Assert.True(result.Succeeded, result.Error);
-        Assert.Contains("slow.ipynb: cell 1/1 still running", progress.ToString());
-        Assert.Contains("slow.ipynb: cell 1/1 [1] ok in", progress.ToString());
-        Assert.DoesNotContain("still running", File.ReadAllText(path));
+        var clock = Stopwatch.StartNew();
+        var result = await Runner(progress: TextWriter.Synchronized(progress), interval: TimeSpan.FromMilliseconds(100), timeout: TimeSpan.FromSeconds(8)).RunFileAsync(path);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the timeout did not stop the cell ({clock.Elapsed})");
+        Assert.Equal(3, result.FailedCell);
+        Assert.StartsWith("CellTimeout: the cell ran longer than 8.0 s", result.Error);
+        var log = progress.ToString();
+        Assert.Contains("slow.ipynb: cell 2/4 still running", log);
+        Assert.Contains("slow.ipynb: cell 2/4 [1] ok in", log);
+        Assert.Contains("slow.ipynb: cell 3/4 [2] FAILED in", log);
+        var text = File.ReadAllText(path);
+        Assert.DoesNotContain("still running", text);
+        var cells = Notebook.Load(path).Cells;
+        Assert.Equal("CellTimeout", Assert.IsType<ErrorOutput>(Assert.Single(cells[2].Outputs)).EName);
+        Assert.Null(cells[3].ExecutionCount);
     }
 
     [Fact]
-    public void The_build_and_check_commands_convert_sources_and_flag_magics()
+    public void The_run_command_fails_a_notebook_that_ends_the_kernel_and_still_runs_the_next()
+    {
+        using var tmp = new TempFolder();
+        var exit = tmp.File("exit.ipynb");
+        var bad = tmp.File("bad.ipynb");
+        var good = tmp.File("good.ipynb");
+        new NotebookBuilder().Markdown("# Exit").Code("Console.WriteLine(\"bye\");").Code("Environment.Exit(3);").Code("\"never\"").Build().Save(exit);
+        new NotebookBuilder().Markdown("# Bad").Code("var ok = 1;\nvar bad = undefinedName + ok;").Build().Save(bad);
+        new NotebookBuilder().Markdown("# Good").Code("1 + 1").Build().Save(good);
+        var goodBefore = File.ReadAllBytes(good);
+        var outDir = Path.Combine(tmp.Path, "out");
+
+        var (code, output) = RunCli("notebooks", "run", exit, bad, good, "--fast", "--out", outDir);
+        Assert.True(code == 1, output);
+        Assert.Contains("exit.ipynb: cell 3 failed: KernelExited: the kernel process ended while cell 3 ran (exit code 3)", output);
+        Assert.Contains("bad.ipynb: cell 2 failed: CompilationError: (2,11): error CS0103", output);
+        Assert.Contains($"{good}: ok, 1 code cells", output);
+        Assert.Equal(goodBefore, File.ReadAllBytes(good));
+
+        var exited = Notebook.Load(Path.Combine(outDir, "exit.ipynb")).Cells;
+        Assert.Equal(new StreamOutput("stdout", "bye\n"), Assert.Single(exited[1].Outputs));
+        Assert.Equal("KernelExited", Assert.IsType<ErrorOutput>(Assert.Single(exited[2].Outputs)).EName);
+        var compile = Assert.IsType<ErrorOutput>(Assert.Single(Notebook.Load(Path.Combine(outDir, "bad.ipynb")).Cells[1].Outputs));
+        Assert.Equal("CompilationError", compile.EName);
+        NotebookTestSupport.AssertValidNbformat(Path.Combine(outDir, "good.ipynb"));
+    }
+
+    [Fact]
+    public void Sigterm_stops_the_run_and_writes_what_ran()
+    {
+        if (OperatingSystem.IsWindows()) return;   // no POSIX signals
+        using var tmp = new TempFolder();
+        var path = tmp.File("stopped.ipynb");
+        new NotebookBuilder().Markdown("# Stopped").Code("Console.WriteLine(\"started\");").Code("System.Threading.Thread.Sleep(120_000);").Code("\"never\"").Build().Save(path);
+        using var p = StartCli("notebooks", "run", path);
+        var stderr = new System.Text.StringBuilder();
+        var firstCellDone = new TaskCompletionSource();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.Contains("cell 2/4 [1] ok")) firstCellDone.TrySetResult();
+        };
+        p.BeginErrorReadLine();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        Assert.True(firstCellDone.Task.Wait(TimeSpan.FromSeconds(90)), "the first cell never finished:\n" + stderr);
+        Thread.Sleep(500);
+        Assert.Equal(0, Kill(p.Id, 15));
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "the command did not stop after SIGTERM");
+        p.WaitForExit();
+        string log;
+        lock (stderr) log = stderr.ToString() + stdout.Result;
+        Assert.True(p.ExitCode == 130, $"exit code {p.ExitCode}:\n{log}");
+        Assert.DoesNotContain("Unhandled exception", log);
+        Assert.Contains("stopped.ipynb: cell 3 failed: Interrupted", log);
+        var cells = Notebook.Load(path).Cells;
+        Assert.Equal(new StreamOutput("stdout", "started\n"), Assert.Single(cells[1].Outputs));
+        Assert.Equal("Interrupted", Assert.IsType<ErrorOutput>(Assert.Single(cells[2].Outputs)).EName);
+        Assert.Null(cells[3].ExecutionCount);
+    }
+
+    [Fact]
+    public void The_build_command_converts_markdown_sources()
     {
         using var tmp = new TempFolder();
         var source = tmp.File("study.nb.md");
-        File.WriteAllText(source, "# Study\n\n```csharp\n1 + 1\n```\n\n```csharp\n#!time\n2\n```\n");
-        var (buildCode, buildOutput) = RunCli("notebooks", "build", source);
-        Assert.True(buildCode == 0, buildOutput);
+        File.WriteAllText(source, "# Study\n\n```csharp\n#r \"nuget: Microsoft.Data.Analysis, 0.23.1\"\n1 + 1\n```\n\n```csharp\n#!time\n2\n```\n");
+        var (code, output) = RunCli("notebooks", "build", source);
+        Assert.True(code == 0, output);
         var notebook = tmp.File("study.ipynb");
         NotebookTestSupport.AssertValidNbformat(notebook);
-        Assert.Equal(3, Notebook.Load(notebook).Cells.Count);
-        var (checkCode, checkOutput) = RunCli("notebooks", "check", notebook);
-        Assert.Equal(1, checkCode);
-        Assert.Contains("cell 3, line 1: magic commands ('#!time')", checkOutput);
+        Assert.Equal(new[] { CellKind.Markdown, CellKind.Code, CellKind.Code }, Notebook.Load(notebook).Cells.Select(c => c.Kind));
+        Assert.DoesNotContain("warning", output);   // magics and NuGet directives are the engine's business now
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private static Process StartCli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "workbook.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
     }
 
     private static (int Code, string Output) RunCli(params string[] args)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "workbook.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(cli);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = StartCli(args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();

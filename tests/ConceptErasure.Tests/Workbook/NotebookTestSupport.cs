@@ -1,17 +1,18 @@
-// Shared helpers for the notebook tests: temporary folders, the official nbformat validator (Debian's
-// python3-nbformat, run with /usr/bin/python3), and the relative #r path from a folder to the
-// ConceptErasure.dll that sits beside the test assembly.
+// Shared helpers for the notebook tests: temporary folders (inside the test output, so inside the
+// repository: a kernel started there finds the repository's NuGet.Config and with it the library package
+// of .packages/), the official nbformat validator (Debian's python3-nbformat, run with /usr/bin/python3),
+// and the library's #r "nuget: …" directive.
 using System.Diagnostics;
 using ConceptErasure.Workbook;
 
 namespace ConceptErasure.Tests.Workbook;
 
-/// <summary>A temporary folder deleted when disposed.</summary>
+/// <summary>A temporary folder below the test output, deleted when disposed.</summary>
 internal sealed class TempFolder : IDisposable
 {
     public TempFolder()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ce-notebook-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Path = System.IO.Path.Combine(AppContext.BaseDirectory, "notebook-tests", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path);
     }
 
@@ -29,9 +30,9 @@ internal static class NotebookTestSupport
 {
     private const string Python = "/usr/bin/python3";
 
-    /// <summary>The library DLL beside the test assembly, as a #r path relative to <paramref name="folder"/>.</summary>
-    public static string LibraryReferenceFrom(string folder) =>
-        Path.GetRelativePath(folder, typeof(Notebook).Assembly.Location).Replace('\\', '/');
+    /// <summary>The first lines of a notebook that uses the library: the package directive and the usual namespaces.</summary>
+    public static string LibraryPrelude =>
+        LibraryPackage.Directive + "\nusing ConceptErasure.Workbook;\nusing ConceptErasure.Figures;\n";
 
     /// <summary>Runs Python; returns (exit code, stdout + stderr).</summary>
     public static (int ExitCode, string Output) RunPython(params string[] args)
