@@ -10,16 +10,7 @@ namespace ConceptErasure.Tests.Cli;
 [Collection("global torch state")]   // redirects the console
 public class EraseCommandTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var root = new RootCommand { EraseCommand.Create(), GenerateCommand.Create() };
-        CommandSupport.RejectUnknownOptions(root);
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so); Console.SetError(se);
-        try { return (root.Parse(args).Invoke(), so.ToString(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-    }
+    static (int code, string stdout, string stderr) Run(params string[] args) => CliTestSupport.Run([EraseCommand.Create(), GenerateCommand.Create()], args);
 
     [Fact]
     public void ConfigFileIsReadOptionsOverrideItAndGenerateUsesTheRun()

@@ -23,16 +23,7 @@ public sealed class RobustnessTests : IDisposable
 
     public void Dispose() => dir.Delete(true);
 
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var root = new RootCommand { EraseCommand.Create(), GenerateCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create() };
-        CommandSupport.RejectUnknownOptions(root);
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so); Console.SetError(se);
-        try { return (root.Parse(args).Invoke(), so.ToString(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
-    }
+    static (int code, string stdout, string stderr) Run(params string[] args) => CliTestSupport.Run([EraseCommand.Create(), GenerateCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create()], args);
 
     (int code, string stdout, string stderr) Erase(string run, params string[] extra) =>
         Run(["erase", "dog", "--model", modelDir, "--method", "esd", "--iterations", "2", "--eval-images", "0", "--out", run, .. extra]);

@@ -12,13 +12,8 @@ public class TrainCommandTests
 {
     static (int code, string stderr) Run(params string[] args)
     {
-        var root = new RootCommand { TrainCommand.Create() };
-        CommandSupport.RejectUnknownOptions(root);
-        var (o, e) = (Console.Out, Console.Error);
-        var (so, se) = (new StringWriter(), new StringWriter());
-        Console.SetOut(so); Console.SetError(se);
-        try { return (root.Parse(args).Invoke(), se.ToString()); }
-        finally { Console.SetOut(o); Console.SetError(e); }
+        var (code, _, stderr) = CliTestSupport.Run([TrainCommand.Create()], args);
+        return (code, stderr);
     }
 
     [Theory]
