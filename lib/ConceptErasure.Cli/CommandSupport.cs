@@ -109,7 +109,7 @@ internal static class CommandSupport
 
     /// <summary>The `--threads` option of the inference-shaped commands (erase, table, generate, evaluate).</summary>
     public static Option<int> ThreadsOption() => new("--threads")
-        { Description = "libtorch threads (default 1, or OMP_NUM_THREADS: erasure's batch-1 steps are as fast on one thread as on two, at half the CPU)" };
+        { Description = "libtorch threads (default, unless OMP_NUM_THREADS is set: 1 for erasure's batch-1 steps, as fast as 2 at half the CPU; all cores for erase's evaluation)" };
 
     /// <summary>The largest thread count accepted: more than four per logical CPU only oversubscribes.</summary>
     public static int MaxThreads => 4 * Environment.ProcessorCount;
@@ -122,6 +122,13 @@ internal static class CommandSupport
             throw new ArgumentException($"--threads must lie in [1, {MaxThreads}] (4 per logical CPU), got {requested}");
         if (requested > 0) torch.set_num_threads(requested);
         else if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) torch.set_num_threads(fallback);
+    }
+
+    /// <summary>For a sampling phase after a batch-1 one (erase's evaluation): all cores unless a count was asked for
+    /// (measured on 2 cores: 16 images × 50 DDIM steps 4.6 s on one thread, 3.3 s on two).</summary>
+    public static void SetSamplingThreads(int requested)
+    {
+        if (requested == 0 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) torch.set_num_threads(Environment.ProcessorCount);
     }
 
     // ---- interruption --------------------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ internal static class EraseCommand
             if (result.Status == ErasureStatus.Cancelled) throw new InterruptedException($"erasure stopped: {result.Message}; {dir} holds the updates done");
             if (j is null) return;
 
+            CommandSupport.SetSamplingThreads(r.GetValue(threads));
             try
             {
                 var summary = EvaluateRun(dir, m, j, result, new ErasureEvalOptions { images_per_concept = evalN, seed = r.GetValue(evalSeed) }, r.GetValue(evalPreserved), cancel);
