@@ -105,27 +105,34 @@ internal static class EraseCommand
             var dir = r.GetValue(output) ?? Path.Combine("runs", "erase", $"{CommandSupport.Slug(string.Join("+", erase))}-{config.method}-s{config.seed}");
             if (r.GetValue(checkpointEvery) < 0) throw new ArgumentException("--checkpoint-every must be ≥ 0");
             var checkpointing = new ErasureCheckpointing(dir, r.GetValue(checkpointEvery), r.GetValue(resume));
+            var cancel = CommandSupport.Cancel();
+            ErasureResult? finished = null;
             if (checkpointing.Resume)
             {
                 if (r.GetValue(overwrite)) throw new ArgumentException("--resume continues a run and --overwrite discards it: give one of them");
-                if (!new ConceptErasure.Training.Checkpoint(dir).Exists) throw new InvalidOperationException($"--resume: {dir} holds no erasure checkpoint to continue");
+                // what the folder holds decides what is left to do: the erasure (from its checkpoint) or only the evaluation
+                finished = ResumePoint(dir, config, checkpointing);
                 RunFolder.Prepare(dir, overwrite: false, allowExisting: true);
             }
             else RunFolder.Prepare(dir, r.GetValue(overwrite));
-            WriteManifest(dir, new JsonObject
-            {
-                ["status"] = "Running", ["evaluation"] = "pending", ["erase"] = new JsonArray(erase.Select(c => (JsonNode?)c).ToArray()),
-                ["method"] = config.method, ["started_utc"] = DateTime.UtcNow.ToString("O"),
-                ["config"] = JsonSerializer.SerializeToNode(config, ErasureConfig.Json),
-                ["checkpoint"] = "checkpoint/ (θ′ and the method's state, every " + checkpointing.Every + " updates; `erase … --resume` continues it)",
-            });
+            if (finished is null)
+                WriteManifest(dir, new JsonObject
+                {
+                    ["status"] = "Running", ["evaluation"] = "pending", ["erase"] = new JsonArray(erase.Select(c => (JsonNode?)c).ToArray()),
+                    ["method"] = config.method, ["started_utc"] = DateTime.UtcNow.ToString("O"),
+                    ["config"] = JsonSerializer.SerializeToNode(config, ErasureConfig.Json),
+                    ["checkpoint"] = "checkpoint/ (θ′ and the method's state, every " + checkpointing.Every + " updates; `erase … --resume` continues it)",
+                });
+            else Console.WriteLine($"{dir}: the erasure finished before; evaluating it");
 
-            var cancel = CommandSupport.Cancel();
-            using var result = Eraser.Run(m, config, Console.Out, cancel, checkpointing: checkpointing);
-            result.Manifest["evaluation"] = result.Status != ErasureStatus.Completed ? "skipped" : j is null ? "skipped" : "pending";
-            result.Save(dir);
-            if (result.Status == ErasureStatus.Completed) checkpointing.Remove();   // the results hold everything now
-            Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
+            using var result = finished ?? Eraser.Run(m, config, Console.Out, cancel, checkpointing: checkpointing);
+            if (finished is null)
+            {
+                result.Manifest["evaluation"] = result.Status != ErasureStatus.Completed ? "skipped" : j is null ? "skipped" : "pending";
+                result.Save(dir);
+                if (result.Status == ErasureStatus.Completed) checkpointing.Remove();   // the results hold everything now
+                Console.WriteLine($"{result.Status}: {result.Message}; wrote {dir}");
+            }
             if (result.Status == ErasureStatus.NonFiniteLoss)
                 throw new ConceptErasure.Training.NonFiniteLossException($"erasure stopped: {result.Message} (the run folder holds those parameters)");
             if (result.Status == ErasureStatus.Cancelled) throw new InterruptedException($"erasure stopped: {result.Message}; {dir} holds the updates done");
@@ -152,6 +159,26 @@ internal static class EraseCommand
 
     /// <summary>ESR/PSR of a finished run against the original model (same seeds), the before/after grids and the
     /// HTML report, written into the run folder. Preserved concepts default to the Emojinette classes not erased.</summary>
+    /// <summary>For --resume: the finished erasure when only its evaluation is left (its results are loaded), or null
+    /// when the erasure itself continues from its checkpoint; a folder with neither is one clear error.</summary>
+    static ErasureResult? ResumePoint(string dir, ErasureConfig config, ErasureCheckpointing checkpointing)
+    {
+        var manifestPath = Path.Combine(dir, ErasureResult.ManifestFile);
+        if (!File.Exists(manifestPath)) throw new InvalidOperationException($"--resume: {dir} holds no erasure run (no {ErasureResult.ManifestFile})");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))?.AsObject() ?? throw new InvalidDataException($"{manifestPath}: empty");
+        if (!JsonNode.DeepEquals(manifest["config"], JsonSerializer.SerializeToNode(config, ErasureConfig.Json)))
+            throw new ArgumentException($"--resume: {dir} was made with another erasure config (see its manifest.json); resume with the same options");
+        var status = (string?)manifest["status"];
+        if (status == nameof(ErasureStatus.Completed))
+        {
+            if ((string?)manifest["evaluation"] == "done") throw new InvalidOperationException($"--resume: {dir} is complete (erased and evaluated); nothing to continue");
+            return ErasureResult.Load(dir);
+        }
+        if (!new ConceptErasure.Training.Checkpoint(dir).Exists)
+            throw new InvalidOperationException($"--resume: {dir} ({status}) has no checkpoint yet (it stopped before its first, every {checkpointing.Every} updates): run it again with --overwrite");
+        return null;
+    }
+
     internal static void WriteManifest(string dir, JsonObject manifest) =>
         AtomicFile.WriteAllText(Path.Combine(dir, ErasureResult.ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 

@@ -26,7 +26,8 @@ public sealed class RobustnessTests : IDisposable
     static (int code, string stdout, string stderr) Run(params string[] args) => CliTestSupport.Run([EraseCommand.Create(), GenerateCommand.Create(), TrainCommand.Create(), EvaluateCommand.Create()], args);
 
     (int code, string stdout, string stderr) Erase(string run, params string[] extra) =>
-        Run(["erase", "dog", "--model", modelDir, "--method", "esd", "--iterations", "2", "--eval-images", "0", "--out", run, .. extra]);
+        Run(["erase", "dog", "--model", modelDir, "--method", "esd", "--eval-images", "0", "--out", run,
+             .. extra.Contains("--iterations") ? extra : ["--iterations", "2", .. extra]]);
 
     [Fact]
     public void ANonEmptyOutFolderIsRefusedUnlessOverwritten()
@@ -151,5 +152,43 @@ public sealed class RobustnessTests : IDisposable
             Assert.Contains("train_timesteps", ex.Message);
         }
         finally { File.WriteAllText(json, original); }
+    }
+
+    [Fact]
+    public void AKilledEraseResumesFromWhatItsFolderHolds()
+    {
+        // an uninterrupted run, and its config as the command resolved it
+        var whole = Path.Combine(dir.FullName, "whole");
+        var (code, _, stderr) = Erase(whole, "--iterations", "4");
+        Assert.True(code == 0, stderr);
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(whole, "manifest.json")))!.AsObject();
+        var config = ErasureConfig.FromJson(manifest["config"]!.ToJsonString());
+
+        // what a kill -9 after update 3 leaves: the Running manifest and the checkpoint of update 2
+        var killed = Path.Combine(dir.FullName, "killed");
+        Directory.CreateDirectory(killed);
+        using (var model = ConceptErasure.Models.FoundationModel.Load(modelDir))
+        using (Eraser.Run(model, config, checkpointing: new ErasureCheckpointing(killed, Every: 2))) { }
+        EraseCommand.WriteManifest(killed, new System.Text.Json.Nodes.JsonObject { ["status"] = "Running", ["config"] = manifest["config"]!.DeepClone() });
+        Assert.Contains("has not finished", Assert.Throws<InvalidDataException>(() => ErasureResult.Load(killed)).Message);
+
+        (code, var stdout, stderr) = Erase(killed, "--iterations", "4", "--resume");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("resumed", stdout);
+        using var a = ErasureResult.Load(whole);
+        using var b = ErasureResult.Load(killed);
+        foreach (var (k, t) in a.Trained) Assert.Equal(ConceptErasure.Data.Serialization.Bytes(t), ConceptErasure.Data.Serialization.Bytes(b.Trained[k]));
+        Assert.False(Directory.Exists(Path.Combine(killed, "checkpoint")));   // done: the results hold everything
+
+        // a run stopped before its first checkpoint, or resumed with other options, is one clear error
+        (code, _, stderr) = Erase(killed, "--iterations", "5", "--resume");
+        Assert.Equal(ExitCode.Failed, code);
+        Assert.Contains("another erasure config", stderr);
+        var early = Path.Combine(dir.FullName, "early");
+        Directory.CreateDirectory(early);
+        EraseCommand.WriteManifest(early, new System.Text.Json.Nodes.JsonObject { ["status"] = "Running", ["config"] = manifest["config"]!.DeepClone() });
+        (code, _, stderr) = Erase(early, "--iterations", "4", "--resume");
+        Assert.Equal(ExitCode.Failed, code);
+        Assert.Contains("no checkpoint yet", stderr);
     }
 }
