@@ -22,7 +22,7 @@ internal static class TableCommand
     {
         var set = new Option<string>("--set") { Description = "concept set with splits", DefaultValueFactory = _ => ConceptSets.Emojinette };
         var splits = new Option<string[]>("--splits") { Description = "splits to run (default: all)", AllowMultipleArgumentsPerToken = true };
-        var variants = new Option<string[]>("--variants") { Description = "variants to run (default: all five)", AllowMultipleArgumentsPerToken = true };
+        var variants = new Option<string[]>("--variants") { Description = "variants to run (default: all: ESD-x, preserve-\"\", param-reg, AP-Gumbel, AP-PGD, UCE)", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<int>("--seeds") { Description = "training seeds per (variant, split): 0 … n−1", DefaultValueFactory = _ => 3 };
         var configFile = new Option<string?>("--config") { Description = "ErasureConfig JSON shared by every variant (iterations, lr, …; method/erase/seed are set per run)" };
         var evalImages = new Option<int>("--eval-images") { Description = "images per concept", DefaultValueFactory = _ => 8 };

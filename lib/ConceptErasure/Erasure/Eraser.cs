@@ -31,6 +31,7 @@ public static class Eraser
         ErasureConfig.Methods.ParameterRegularisation => new ParameterRegularisation(model, config),
         ErasureConfig.Methods.AdversarialPreservation => new AdversarialPreservation(model, config),
         ErasureConfig.Methods.AdversarialPgd => new AdversarialPgd(model, config),
+        ErasureConfig.Methods.Uce => new Uce(model, config),
         _ => throw new ErasureConfigException([$"method '{config.method}' is not one of {string.Join(", ", ErasureConfig.Methods.All)}"]),
     };
 
@@ -52,7 +53,8 @@ public static class Eraser
         // 1. θ, θ′ and the method's state
         using var method = Create(model, config);
         var setupSeconds = clock.Elapsed.TotalSeconds;
-        log?.WriteLine($"erasing {string.Join(", ", config.erase.Select(c => $"'{c}'"))} with {config.method}: {config.iterations} updates of " +
+        var updates = method.Updates;   // config.iterations, or 1 for a closed-form method
+        log?.WriteLine($"erasing {string.Join(", ", config.erase.Select(c => $"'{c}'"))} with {config.method}: {updates} update{(updates == 1 ? "" : "s")} of " +
                        $"{method.TrainedParameters.Count} tensors ({method.TrainedParameters.Sum(p => p.parameter.numel()):N0} parameters, group {config.parameters}); setup {setupSeconds:F1}s");
         if (method is AdversarialPreservation ap)
             foreach (var a in ap.Adversaries)
@@ -101,12 +103,12 @@ public static class Eraser
         var rss = new List<(int step, double mib)>();
         void SampleRss(int step) { if (ErasureResult.ResidentBytes() is { } b) rss.Add((step, Math.Round(b / 1048576.0, 1))); }
         SampleRss(0);
-        for (var step = first; step <= config.iterations; step++)
+        for (var step = first; step <= updates; step++)
         {
             if (cancel.IsCancellationRequested)
             {
                 status = ErasureStatus.Cancelled;
-                message = $"cancelled after {done} of {config.iterations} updates";
+                message = $"cancelled after {done} of {updates} updates";
                 if (ckpt is not null) { Checkpoint(step - 1); message += $"; checkpoint written — continue with --resume"; }
                 break;
             }
@@ -127,10 +129,10 @@ public static class Eraser
                 log?.WriteLine($"stopped: {message}");
                 break;
             }
-            if (step % Math.Min(config.log_every, 25) == 0 || step == config.iterations) SampleRss(step);
-            if (ckpt is not null && checkpointing!.Every > 0 && step % checkpointing.Every == 0 && step < config.iterations) Checkpoint(step);
-            if (log is not null && (step % config.log_every == 0 || step == config.iterations))
-                log.WriteLine(ProgressLine(history, step, config, loopClock.Elapsed.TotalSeconds) + (rss.Count > 0 ? FormattableString.Invariant($"  RSS {rss[^1].mib:F0} MiB") : ""));
+            if (step % Math.Min(config.log_every, 25) == 0 || step == updates) SampleRss(step);
+            if (ckpt is not null && checkpointing!.Every > 0 && step % checkpointing.Every == 0 && step < updates) Checkpoint(step);
+            if (log is not null && (step % config.log_every == 0 || step == updates))
+                log.WriteLine(ProgressLine(history, step, updates, config, loopClock.Elapsed.TotalSeconds) + (rss.Count > 0 ? FormattableString.Invariant($"  RSS {rss[^1].mib:F0} MiB") : ""));
         }
         var loopSeconds = loopClock.Elapsed.TotalSeconds;
 
@@ -143,16 +145,16 @@ public static class Eraser
         return new ErasureResult(config, status, message, done, history, trained, manifest);
     }
 
-    static string ProgressLine(List<ErasureStep> history, int step, ErasureConfig config, double seconds)
+    static string ProgressLine(List<ErasureStep> history, int step, int updates, ErasureConfig config, double seconds)
     {
         var recent = history.Where(r => r.Phase == ErasureMethod.ThetaPhase).TakeLast(config.log_every).ToList();
-        var line = FormattableString.Invariant($"step {step}/{config.iterations}  L1 {recent.Average(r => r.L1 ?? 0):F5}");
+        var line = FormattableString.Invariant($"step {step}/{updates}  L1 {recent.Average(r => r.L1 ?? 0):F5}");
         if (recent.Any(r => r.L2 is not null)) line += FormattableString.Invariant($"  L2 {recent.Average(r => r.L2 ?? 0):F5}");
         var last = history[^1];
         if (last.TopCandidate is not null) line += FormattableString.Invariant($"  c_a {recent[^1].Candidate}  top {last.TopCandidate} ({last.TopProbability:P0})");
         if (last.Drift is not null) line += FormattableString.Invariant($"  drift {last.Drift:F4}");
         var rate = step / Math.Max(seconds, 1e-9);
-        var eta = TimeSpan.FromSeconds(Math.Min((config.iterations - step) / Math.Max(rate, 1e-9), TimeSpan.MaxValue.TotalSeconds / 2));
+        var eta = TimeSpan.FromSeconds(Math.Min((updates - step) / Math.Max(rate, 1e-9), TimeSpan.MaxValue.TotalSeconds / 2));
         return line + FormattableString.Invariant($"  {rate:F2} it/s  ETA {(long)eta.TotalHours:D2}:{eta.Minutes:D2}:{eta.Seconds:D2}");   // hours past a day included
     }
 

@@ -60,6 +60,9 @@ public sealed record ErasureConfig
     public int pgd_steps { get; init; } = 100;       // ascent steps on the continuous c_a per θ′ update
     public double pgd_lr { get; init; } = 1e-5;      // c_a ← c_a + lr·g/‖g‖·‖c_a‖ (no projection)
 
+    // ---- UCE (uce): a closed-form edit of every attn2 to_k / to_v; `preserve` are its preserved prompts, λ their weight
+    public double uce_ridge { get; init; } = 0.1;     // ε: how strongly W′ stays near W where no prompt constrains it (UCE's "lamb")
+
     // ---- reporting ------------------------------------------------------------------------------------------------
     public int log_every { get; init; } = 25;        // θ′ updates between progress lines
 
@@ -67,8 +70,8 @@ public sealed record ErasureConfig
     {
         public const string Naive = "naive", Esd = "esd", FixedPreservation = "fixed_preservation",
             ParameterRegularisation = "parameter_regularisation", AdversarialPreservation = "adversarial_preservation",
-            AdversarialPgd = "adversarial_pgd";
-        public static IReadOnlyList<string> All { get; } = [Naive, Esd, FixedPreservation, ParameterRegularisation, AdversarialPreservation, AdversarialPgd];
+            AdversarialPgd = "adversarial_pgd", Uce = "uce";
+        public static IReadOnlyList<string> All { get; } = [Naive, Esd, FixedPreservation, ParameterRegularisation, AdversarialPreservation, AdversarialPgd, Uce];
     }
     public static class Groups
     {
@@ -99,6 +102,8 @@ public sealed record ErasureConfig
 
     /// <summary>The η this run uses: naive is ESD with η = 0.</summary>
     [JsonIgnore] public double EffectiveEta => method == Methods.Naive ? 0 : eta;
+
+    [JsonIgnore] public bool IsClosedForm => method == Methods.Uce;
 
     [JsonIgnore] public bool IsAdversarial => method is Methods.AdversarialPreservation or Methods.AdversarialPgd;
 
@@ -162,6 +167,11 @@ public sealed record ErasureConfig
         {
             if (pgd_steps < 1) p.Add($"pgd_steps must be ≥ 1, got {pgd_steps}");
             Positive("pgd_lr", pgd_lr);
+        }
+        if (method == Methods.Uce)
+        {
+            Positive("uce_ridge", uce_ridge);
+            if (parameters != Groups.CrossAttention) p.Add($"uce edits the cross-attention projections only: parameters must be {Groups.CrossAttention}, got {parameters}");
         }
         return p;
     }

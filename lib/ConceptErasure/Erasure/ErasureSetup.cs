@@ -108,6 +108,9 @@ public abstract partial class ErasureMethod : IDisposable
     /// it). Returns the rows for the history; a row with a non-finite loss was not applied.</summary>
     public abstract IReadOnlyList<ErasureStep> Step(int step);
 
+    /// <summary>θ′ updates the run makes: the config's iterations (1 for a closed-form edit such as UCE).</summary>
+    public virtual int Updates => Config.iterations;
+
     /// <summary>Facts of the method for the manifest (candidate sets, final adversary…); none by default.</summary>
     public virtual System.Text.Json.Nodes.JsonObject? Describe() => null;
 

@@ -28,8 +28,9 @@ public static class ErasureTable
 {
     public const string Original = "original";
 
-    /// <summary>The five method variants of the table, as config templates (the split and seed are filled
-    /// in per run). <paramref name="common"/> carries what they share (iterations, lr, parameter group …).</summary>
+    /// <summary>The method variants of the table, as config templates (the split and seed are filled in per run).
+    /// <paramref name="common"/> carries what they share (iterations, lr, parameter group …). UCE is a closed-form edit
+    /// (no seed enters it: its seeds repeat one result) with no preserved prompts, as the paper's Table 1 row.</summary>
     public static IReadOnlyList<(string name, ErasureConfig config)> StandardVariants(ErasureConfig common) =>
     [
         ("ESD-x", common with { method = ErasureConfig.Methods.Esd }),
@@ -37,6 +38,7 @@ public static class ErasureTable
         ("param-reg", common with { method = ErasureConfig.Methods.ParameterRegularisation }),
         ("AP-Gumbel", common with { method = ErasureConfig.Methods.AdversarialPreservation }),
         ("AP-PGD", common with { method = ErasureConfig.Methods.AdversarialPgd }),
+        ("UCE", common with { method = ErasureConfig.Methods.Uce }),
     ];
 
     /// <summary>The header line of runs.csv.</summary>
