@@ -47,7 +47,7 @@ internal static class EvaluateCommand
         var foundation = new Command("foundation", "The foundation model's quality gate.") { model, judge, clip, perPrompt, steps, guidance, validation, output, gateThreads };
         foundation.SetAction(r => CommandSupport.Guard(() =>
         {
-            CommandSupport.SetThreads(r.GetValue(gateThreads));
+            CommandSupport.SetThreads(r.GetValue(gateThreads), fallback: Environment.ProcessorCount);   // sampling batches: 2 threads are faster
             var o = new QualityGateOptions
             {
                 images_per_prompt = r.GetValue(perPrompt),
@@ -104,7 +104,7 @@ internal static class EvaluateCommand
         erasure.Options.Add(evalThreads);
         erasure.SetAction(r => CommandSupport.Guard(() =>
         {
-            CommandSupport.SetThreads(r.GetValue(evalThreads));
+            CommandSupport.SetThreads(r.GetValue(evalThreads), fallback: Environment.ProcessorCount);
             var dir = r.GetValue(runFolder)!;
             if (r.GetValue(images) is < 1 or > ErasureEvaluation.MaxImagesPerConcept)
                 throw new ArgumentException($"--eval-images must lie in [1, {ErasureEvaluation.MaxImagesPerConcept}], got {r.GetValue(images)}");

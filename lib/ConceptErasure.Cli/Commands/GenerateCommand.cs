@@ -28,7 +28,7 @@ internal static class GenerateCommand
         var cmd = new Command("generate", "Generate images for prompts and write them as a PNG grid.") { prompts, model, erased, output, seed, count, steps, guidance, scale, threads };
         cmd.SetAction(r => CommandSupport.Guard(() =>
         {
-            CommandSupport.SetThreads(r.GetValue(threads));
+            CommandSupport.SetThreads(r.GetValue(threads), fallback: Environment.ProcessorCount);   // sampling: 2 threads are faster
             var n = r.GetValue(count);
             if (n is < 1 or > 64) throw new ArgumentException("--count must be in [1, 64]");
             var o = new SamplingOptions { steps = r.GetValue(steps), guidance_scale = r.GetValue(guidance) };

@@ -40,7 +40,7 @@ internal static class TableCommand
                 Console.WriteLine(ErasureTable.Markdown(merged));
                 return;
             }
-            // Measured on 2 cores (shipped model, 100 updates): ESD-x 12.1 it/s on 1 thread vs 3.8 on 2; AP-Gumbel 1.37 vs 0.52.
+            // one thread: erasure steps are as fast as on two (bench engine), and two table processes share 2 cores
             CommandSupport.SetThreads(r.GetValue(threads));
             var file = r.GetValue(configFile);
             if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--config: no file {file}");
