@@ -57,8 +57,13 @@ public static class ErasureTable
         var previous = Path.Combine(outDir, "config.json");
         if (!File.Exists(Path.Combine(outDir, "runs.csv")) || !File.Exists(previous)) return;
         var (old, now) = (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(previous)), System.Text.Json.Nodes.JsonNode.Parse(configJson));
+        // a key the old rows' config lacks stood for its default then (a setting added later, e.g. uce_ridge): compare
+        // the shared ErasureConfig after filling those in
+        System.Text.Json.Nodes.JsonNode? Resolved(string key, System.Text.Json.Nodes.JsonNode? n) =>
+            key == "common" && n is System.Text.Json.Nodes.JsonObject o
+                ? System.Text.Json.JsonSerializer.SerializeToNode(ErasureConfig.FromJson(o.ToJsonString(), previous), ErasureConfig.Json) : n;
         foreach (var key in ResumeKeys)
-            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(old?[key], now?[key]))
+            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(Resolved(key, old?[key]), Resolved(key, now?[key])))
                 throw new ArgumentException($"--out {outDir} holds rows made with a different '{key}' (see its config.json); resuming would mix two setups in one table: choose a new --out or delete that folder");
     }
 

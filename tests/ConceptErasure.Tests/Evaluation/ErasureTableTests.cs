@@ -51,6 +51,10 @@ public class ErasureTableTests
             Assert.Contains("'weights'", e.Message);
             e = Assert.Throws<ArgumentException>(() => ErasureTable.CheckResumable(dir, Config("aaaa", 50, 3, 1)));
             Assert.Contains("'eval'", e.Message);
+            // a setting added after the rows were made stood for its default: spelling it out changes nothing, changing it does
+            ErasureTable.CheckResumable(dir, Config("aaaa", 25, 3, 1).Replace("\"iterations\": 100", "\"iterations\": 100, \"uce_ridge\": 0.1"));
+            e = Assert.Throws<ArgumentException>(() => ErasureTable.CheckResumable(dir, Config("aaaa", 25, 3, 1).Replace("\"iterations\": 100", "\"iterations\": 100, \"uce_ridge\": 0.5")));
+            Assert.Contains("'common'", e.Message);
         }
         finally { Directory.Delete(dir, true); }
     }
