@@ -51,7 +51,9 @@ internal static class NotebookTestSupport
 
     /// <summary>Debian's /usr/bin/python3 is there (`./workbook setup` installs it; a machine with only the .NET SDK may
     /// lack it, and the checks that compare with Python's own output are then left to `./workbook test`).</summary>
-    public static bool HasPython => File.Exists(Python);
+    public static bool HasPython => PythonRuns.Value;
+
+    static readonly Lazy<bool> PythonRuns = new(() => File.Exists(Python) && RunPython("-c", "pass").ExitCode == 0);
 
     /// <summary>Validates a notebook file with the official nbformat validator (Debian's python3-nbformat, which
     /// `./workbook setup` installs); where it is not installed — `dotnet test` on a machine with only the .NET SDK —
