@@ -1,6 +1,6 @@
 // Statistics.cs — the numbers every result is reported with: mean ± standard deviation and a percentile
 // bootstrap 95% confidence interval (Efron & Tibshirani 1993) over seeds or splits, from a seeded resampler so
-// the interval itself is reproducible; and the Fréchet distance between two Gaussian fits of feature sets
+// the interval itself is reproducible; Spearman's rank correlation with such an interval; and the Fréchet distance between two Gaussian fits of feature sets
 // (Heusel et al. 2017): d² = ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½).
 namespace ConceptErasure.Evaluation;
 
@@ -155,5 +155,66 @@ public static class Statistics
         var values = new double[n];
         for (var i = 0; i < n; i++) values[i] = a[i, i];
         return (values, v);
+    }
+}
+
+// ---- rank correlation ------------------------------------------------------------------------------------------------
+// For claims such as "embedding similarity does not predict how much erasure damages a concept" (the paper's Appendix
+// B.5): Spearman's ρ (Spearman 1904), the Pearson correlation of the ranks, ties given their average rank, with a
+// percentile-bootstrap 95 % interval (pairs resampled together, from a seeded resampler).
+public static class Correlation
+{
+    /// <summary>Ranks 1…n, ties sharing the mean of the ranks they span.</summary>
+    public static double[] Ranks(IReadOnlyList<double> xs)
+    {
+        var order = Enumerable.Range(0, xs.Count).OrderBy(i => xs[i]).ToArray();
+        var ranks = new double[xs.Count];
+        for (var i = 0; i < order.Length;)
+        {
+            var j = i;
+            while (j + 1 < order.Length && xs[order[j + 1]] == xs[order[i]]) j++;
+            var mean = (i + j) / 2.0 + 1;
+            for (var k = i; k <= j; k++) ranks[order[k]] = mean;
+            i = j + 1;
+        }
+        return ranks;
+    }
+
+    /// <summary>Pearson's r; NaN when either side is constant.</summary>
+    public static double Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"correlation of {x.Count} against {y.Count} values");
+        if (x.Count < 2) return double.NaN;
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (var i = 0; i < x.Count; i++)
+        {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+            syy += (y[i] - my) * (y[i] - my);
+        }
+        return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
+    }
+
+    /// <summary>Spearman's ρ: Pearson's r of the (tie-averaged) ranks.</summary>
+    public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y) => Pearson(Ranks(x), Ranks(y));
+
+    /// <summary>ρ with the percentile-bootstrap 95 % interval over resampled pairs (resamples whose ρ is undefined are
+    /// left out).</summary>
+    public static Summary SpearmanWithInterval(IReadOnlyList<double> x, IReadOnlyList<double> y, int resamples = 2000, int seed = 0)
+    {
+        var rho = Spearman(x, y);
+        var rng = new Random(seed);
+        var n = x.Count;
+        var values = new List<double>(resamples);
+        var (bx, by) = (new double[n], new double[n]);
+        for (var r = 0; r < resamples; r++)
+        {
+            for (var i = 0; i < n; i++) { var k = rng.Next(n); bx[i] = x[k]; by[i] = y[k]; }
+            var v = Spearman(bx, by);
+            if (double.IsFinite(v)) values.Add(v);
+        }
+        values.Sort();
+        if (values.Count == 0) return new Summary(rho, 0, double.NaN, double.NaN, n);
+        return new Summary(rho, Statistics.Std(values), values[(int)(0.025 * (values.Count - 1))], values[(int)Math.Ceiling(0.975 * (values.Count - 1))], n);
     }
 }
