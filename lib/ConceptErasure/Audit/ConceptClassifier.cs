@@ -137,8 +137,8 @@ public sealed class ConceptClassifier : nn.Module
                 pos[i] = own ? OtherThan(i, 0, trainO.Length, rng) : OtherThan(i, trainO.Length, n, rng);
                 neg[i] = own ? trainO.Length + rng.Next(trainU.Length) : rng.Next(trainO.Length);
             }
-            var dPos = (phi - phi[torch.tensor(pos)]).norm(1);
-            var dNeg = (phi - phi[torch.tensor(neg)]).norm(1);
+            var dPos = Distance(phi, phi[torch.tensor(pos)]);          // ‖φ(a) − φ(p)‖ per row
+            var dNeg = Distance(phi, phi[torch.tensor(neg)]);          // ‖φ(a) − φ(n)‖
             var triplet = nn.functional.relu(dPos - dNeg + o.margin).mean();
             var loss = bce + triplet * o.triplet_weight;              // L = BCE + β·triplet
             loss.backward();
@@ -156,6 +156,9 @@ public sealed class ConceptClassifier : nn.Module
         fit = fit with { Separates = fit.HeldOutAccuracy >= o.min_accuracy };
         return (model, fit);
     }
+
+    /// <summary>Row-wise Euclidean distance, with a tiny ε so its gradient stays finite for identical rows.</summary>
+    static Tensor Distance(Tensor a, Tensor b) => ((a - b).pow(2).sum(1) + 1e-12).sqrt();
 
     static (int[] train, int[] test) Split(int count, double holdout, Random rng)
     {
