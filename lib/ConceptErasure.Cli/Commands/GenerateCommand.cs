@@ -3,6 +3,7 @@
 using System.CommandLine;
 using ConceptErasure.Data;
 using ConceptErasure.Models;
+using ConceptErasure.Evaluation;
 using ConceptErasure.Pipelines;
 using ConceptErasure.Engine;
 using TorchSharp;
@@ -41,16 +42,8 @@ internal static class GenerateCommand
             var rows = new List<IReadOnlyList<RgbaImage?>>();
             foreach (var p in ps)
             {
-                using var scope = NewDisposeScope();
-                var noise = Enumerable.Range(0, n).Select(k =>
-                {
-                    using var g = Rng.Create(r.GetValue(seed) + (ulong)k);
-                    return pipe.InitialNoise(1, g);
-                }).ToList();
-                var cond = m.Prompts.Encode(Enumerable.Repeat(p, n).ToList());
-                var uncond = m.Prompts.Encode(Enumerable.Repeat("", n).ToList());
-                var z0 = pipe.Denoise(unet ?? m.Unet, torch.cat(noise, 0), cond, uncond, o, 0, o.steps);
-                rows.Add(ToImages(m.DecodeLatents(z0)));
+                using var images = QualityGate.Generate(pipe, unet ?? m.Unet, p, n, o, r.GetValue(seed));   // image k from seed + k
+                rows.Add(ToImages(images));
             }
             var grid = RasterGrid.Compose(rows, ps, Enumerable.Range(0, n).Select(k => $"seed {r.GetValue(seed) + (ulong)k}").ToList(),
                 new RasterGridOptions(Scale: r.GetValue(scale)));

@@ -145,15 +145,11 @@ public sealed class ConceptClassifier : nn.Module
             optimizer.step();
         }
         model.eval();
-        double Accuracy(int[] rowsO, int[] rowsU)
-        {
-            if (rowsO.Length + rowsU.Length == 0) return double.NaN;
-            var pO = rowsO.Length == 0 ? [] : model.POriginal(Select(original, rowsO, d));
-            var pU = rowsU.Length == 0 ? [] : model.POriginal(Select(erased, rowsU, d));
-            return (pO.Count(p => p >= 0.5) + pU.Count(p => p < 0.5)) / (double)(rowsO.Length + rowsU.Length);
-        }
-        var fit = new ClassifierFit(n, testO.Length + testU.Length, Accuracy(trainO, trainU), Accuracy(testO, testU), false);
-        fit = fit with { Separates = fit.HeldOutAccuracy >= o.min_accuracy };
+        double Accuracy(int[] rowsO, int[] rowsU) =>   // both splits hold rows of each side (≥ 5 per side, ≥ 1 held out)
+            (model.POriginal(Select(original, rowsO, d)).Count(p => p >= 0.5) + model.POriginal(Select(erased, rowsU, d)).Count(p => p < 0.5))
+            / (double)(rowsO.Length + rowsU.Length);
+        var heldOut = Accuracy(testO, testU);
+        var fit = new ClassifierFit(n, testO.Length + testU.Length, Accuracy(trainO, trainU), heldOut, heldOut >= o.min_accuracy);
         return (model, fit);
     }
 

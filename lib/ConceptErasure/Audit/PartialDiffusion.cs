@@ -6,7 +6,6 @@
 // the original model's trajectory is enough for the erased model to finish drawing the concept. DDIM is
 // stateless, so nothing resets at the hand-over (the paper's PNDM restarts its multistep history there).
 // ψ = 0 is the erased model on its own and ψ = 1 the original on its own, from the same noise.
-using ConceptErasure.Engine;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
 using TorchSharp;
@@ -51,11 +50,7 @@ public static class PartialDiffusion
         using var scope = NewDisposeScope();
         var model = pipe.Model;
         // 1. z_T, one seeded draw per image                                                   // (n, C, h, w)
-        var zT = torch.cat(Enumerable.Range(0, n).Select(k =>
-        {
-            using var g = Rng.Create(seed + (ulong)k);
-            return pipe.InitialNoise(1, g);
-        }).ToList(), 0);
+        var zT = pipe.SeededNoise(n, seed);
         var cond = model.Prompts.Encode(Enumerable.Repeat(prompt, n).ToList());          // (n, T, d)
         var uncond = model.Prompts.Encode(Enumerable.Repeat("", n).ToList());
         // 2. the original model's head start: steps 0 … k−1

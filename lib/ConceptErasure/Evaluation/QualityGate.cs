@@ -234,13 +234,7 @@ public static class QualityGate
     {
         using var scope = NewDisposeScope();
         var prompts = Enumerable.Repeat(prompt, n).ToList();
-        var noises = new List<Tensor>();
-        for (var k = 0; k < n; k++)
-        {
-            using var g = Rng.Create(seed + (ulong)k);
-            noises.Add(pipe.InitialNoise(1, g));
-        }
-        var z = torch.cat(noises, 0);
+        var z = pipe.SeededNoise(n, seed);
         var model = pipe.Model;
         var cond = model.Prompts.Encode(prompts);
         var uncond = model.Prompts.Encode(Enumerable.Repeat("", prompts.Count).ToList());

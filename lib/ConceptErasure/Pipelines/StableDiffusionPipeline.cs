@@ -55,6 +55,18 @@ public sealed class StableDiffusionPipeline(FoundationModel model)
     public Tensor InitialNoise(int batch, Generator generator) =>
         Rng.randn([batch, Model.Unet.config.in_channels, Model.Unet.config.sample_size, Model.Unet.config.sample_size], generator, Model.Device);
 
+    /// <summary>n initial latents where image k starts from the noise of seed + k, so any two models (or an attack
+    /// that switches between them) compare images drawn from the same noise, whatever the batch size.</summary>
+    public Tensor SeededNoise(int n, ulong seed)
+    {
+        using var scope = NewDisposeScope();
+        return torch.cat(Enumerable.Range(0, n).Select(k =>
+        {
+            using var g = Rng.Create(seed + (ulong)k);
+            return InitialNoise(1, g);
+        }).ToList(), 0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Runs DDIM from grid index <paramref name="from"/> (0 = pure noise) up to, not including, index
     /// <paramref name="to"/> (steps = the end), and returns the latents reached: z at timestep grid[to−1]'s
     /// successor. With two calls, (0 → k) then (k → steps), the result equals one full run.</summary>
