@@ -13,6 +13,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ConceptErasure.Data;
 using ConceptErasure.Models;
 using ConceptErasure.Engine;
 using TorchSharp;
@@ -203,6 +204,8 @@ public static class Eraser
             ["device"] = model.Device.ToString(),
             ["threads"] = torch.get_num_threads(),
             ["foundation"] = new JsonObject { ["prediction"] = model.Config.unet.prediction_type, ["train_timesteps"] = model.Schedule.TrainSteps },
+            // which weights were erased from: the audit refuses to pair this run with any other foundation model
+            ["weights"] = model.Folder is { } folder ? new JsonObject(Fingerprint.Of(folder).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) : null,
         };
     }
 }

@@ -85,6 +85,8 @@ public sealed class FoundationModel : IDisposable
     public PromptEncoder Prompts { get; }
     public Prediction Prediction => NoiseSchedule.ParsePrediction(Config.unet.prediction_type);
     public Device Device => Unet.parameters().First().device;
+    /// <summary>The folder the weights were loaded from (null for a model built in memory).</summary>
+    public string? Folder { get; private init; }
 
     public FoundationModel(FoundationConfig config, WordTokenizer tokenizer, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae)
     {
@@ -117,7 +119,7 @@ public sealed class FoundationModel : IDisposable
             Serialization.LoadModule(unet, Path.Combine(folder, "unet.safetensors"));
             Serialization.LoadModule(vae, Path.Combine(folder, "vae.safetensors"));
             if (device is { } d) { text.to(d); unet.to(d); vae.to(d); }
-            return new FoundationModel(config, tokenizer, text, unet, vae);
+            return new FoundationModel(config, tokenizer, text, unet, vae) { Folder = Path.GetFullPath(folder) };
         }
         catch
         {
