@@ -85,6 +85,7 @@ internal static class AuditCommand
             var cancel = CommandSupport.Cancel();
             using var m = FoundationModel.Load(modelDir);
             var pipe = new StableDiffusionPipeline(m);
+            using var cache = new OriginalCache();   // λ_O and ψ = 1 per prompt: one original model, one set of options here
             var total = plans.Sum(p => p.prompts.Count);
             var done = 0;
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -104,7 +105,7 @@ internal static class AuditCommand
                         var grid = new List<(double psi, IReadOnlyList<RgbaImage?> images)>();
                         var a = ConcealmentAudit.Run(pipe, m.Unet, erased, j, concept, role, o,
                             (p, images) => { using (images) grid.Add((p, GenerateCommand.ToImages(images))); },
-                            line => Console.WriteLine($"[{done}/{total}] {s.Name}: {line}"), cancel);
+                            line => Console.WriteLine($"[{done}/{total}] {s.Name}: {line}"), cancel, cache);
                         AuditFiles.SaveGrid(dir, concept, grid, o);
                         AuditFiles.SavePrompt(dir, a);
                         results.Add(a);

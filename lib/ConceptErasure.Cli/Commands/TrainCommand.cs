@@ -93,22 +93,36 @@ internal static class TrainCommand
         var unetLr = new Option<double>("--lr") { Description = "peak learning rate (0 = the recipe's default)" };
         var unetWarmup = new Option<long>("--warmup") { Description = "warm-up steps (default: the recipe's)", DefaultValueFactory = _ => -1 };
         var unetStyle = new Option<double>("--style-captions") { Description = "share of kept captions that name the style, in [0, 1] (default: the recipe's 0.5)", DefaultValueFactory = _ => -1 };
-        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetLr, unetWarmup, unetStyle, Resume, Overwrite, Steps, Batch, CheckpointEvery, Seed, Threads };
+        var unetBase = new Option<string?>("--base") { Description = "a fresh UNet on this foundation model folder's autoencoder and text encoder (instead of --vae/--clip)" };
+        var unetSubset = new Option<int>("--subset") { Description = "train on this many concepts, drawn with --seed (0 = all)" };
+        var unetInclude = new Option<string[]>("--include") { Description = "concepts --subset always keeps", AllowMultipleArgumentsPerToken = true };
+        var unetExclude = new Option<string[]>("--exclude") { Description = "concepts never shown: every concept whose name contains one as whole words (its sprites and captions)", AllowMultipleArgumentsPerToken = true };
+        var unet = new Command("unet", "Pretrain the UNet (latent diffusion, v-prediction, CFG dropout, EMA).") { vaeIn, clipIn, unetOut, unetInit, unetBase, unetLr, unetWarmup, unetStyle, unetSubset, unetInclude, unetExclude, Resume, Overwrite, Steps, Batch, CheckpointEvery, Seed, Threads };
         unet.SetAction(r => CommandSupport.Guard(() =>
         {
             Setup(r);
             var init = r.GetValue(unetInit) is { } i ? Path.GetFullPath(i) : null;
-            if (init is not null && (Given(r, vaeIn) || Given(r, clipIn)))
-                throw new ArgumentException("--init takes the autoencoder and text encoder from the model folder: drop --vae/--clip");
-            var c = new DiffusionTrainingConfig { seed = r.GetValue(Seed), init = init };
+            var baseModel = r.GetValue(unetBase) is { } b ? Path.GetFullPath(b) : null;
+            if ((init ?? baseModel) is not null && (Given(r, vaeIn) || Given(r, clipIn)))
+                throw new ArgumentException("--init/--base take the autoencoder and text encoder from the model folder: drop --vae/--clip");
+            if (init is not null && baseModel is not null) throw new ArgumentException("--init continues a UNet and --base starts a fresh one: give one of them");
+            var c = new DiffusionTrainingConfig
+            {
+                seed = r.GetValue(Seed), init = init, subset = r.GetValue(unetSubset),
+                include = r.GetValue(unetInclude) ?? [], exclude = r.GetValue(unetExclude) ?? [],
+            };
             if (r.GetValue(unetLr) is var lr and not 0) c = lr > 0 ? c with { lr = lr } : throw new ArgumentException("--lr must be positive");
             if (r.GetValue(unetWarmup) is var w and not -1) c = w >= 0 ? c with { warmup = w } : throw new ArgumentException("--warmup must be ≥ 0");
             if (r.GetValue(unetStyle) is var sf and not -1) c = sf is >= 0 and <= 1 ? c with { style_captions = sf } : throw new ArgumentException("--style-captions must lie in [0, 1]");
             c = c with { loop = Loop(c.loop, r) };
             Start(r, r.GetValue(unetOut)!, c);
-            using var model = init is null ? Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig()) : FoundationModel.Load(init);
-            using var data = EmojiTrainingSet.LoadDefault(Console.Out);
+            using var all = EmojiTrainingSet.LoadDefault(Console.Out);
+            var (data, excluded) = c.subset > 0 || c.exclude.Count > 0 ? all.Select(c.subset, c.include, c.exclude, c.seed) : (all, []);
+            if (c.subset > 0 || c.exclude.Count > 0)
+                Console.WriteLine($"training on {data.Samples.Select(s => s.Concept.Name).Distinct().Count()} concepts ({data.Count} sprites); never shown: {(excluded.Count == 0 ? "none" : string.Join(", ", excluded))}");
+            using var model = init is not null ? FoundationModel.Load(init) : baseModel is not null ? FreshUnet(baseModel, c.seed) : Assemble(r.GetValue(vaeIn)!, r.GetValue(clipIn)!, new UNetConfig());
             DiffusionTraining.Train(data, model, c, r.GetValue(unetOut)!, r.GetValue(Resume), Console.Out, CommandSupport.Cancel());
+            if (!ReferenceEquals(data, all)) data.Dispose();
         }));
 
         var unetIn = Dir("--unet", "runs/unet", "UNet run folder (its checkpoint's EMA weights are exported)");
@@ -162,6 +176,16 @@ internal static class TrainCommand
         var config = new FoundationConfig { text_encoder = clipConfig.text, unet = unetConfig with { cross_attention_dim = clipConfig.text.hidden_size }, vae = vaeConfig };
         var tokenizer = WordTokenizer.Load(Path.Combine(clipDir, "vocab.txt"), clipConfig.text.max_position_embeddings);
         return new FoundationModel(config, tokenizer, text, new UNet2DConditionModel(config.unet), vae);
+    }
+
+    /// <summary>A model folder's text encoder and autoencoder with a freshly initialised UNet of its architecture.</summary>
+    static FoundationModel FreshUnet(string folder, ulong seed)
+    {
+        var m = FoundationModel.Load(folder);
+        torch.manual_seed((long)seed);
+        var fresh = new FoundationModel(m.Config, m.Tokenizer, m.TextEncoder, new UNet2DConditionModel(m.Config.unet), m.Vae);
+        m.Unet.Dispose();
+        return fresh;
     }
 
     static void Setup(ParseResult r) => CommandSupport.SetThreads(r.GetValue(Threads), fallback: Environment.ProcessorCount);

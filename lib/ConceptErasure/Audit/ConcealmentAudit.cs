@@ -62,7 +62,7 @@ public static class ConcealmentAudit
     /// (n, 3, H, W) in [−1, 1] (the caller owns them); <paramref name="log"/> a line per stage.</summary>
     public static PromptAudit Run(StableDiffusionPipeline pipe, UNet2DConditionModel original, UNet2DConditionModel erased, ConceptJudge judge,
         string concept, PromptRole role, ConcealmentAuditOptions o, Action<double, Tensor>? attackImages = null, Action<string>? log = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, OriginalCache? cache = null)
     {
         o.Validate();
         var label = judge.ConceptId(concept);
@@ -74,7 +74,8 @@ public static class ConcealmentAudit
         JudgeOutput refO, refU;
         using (NewDisposeScope())
         {
-            refO = judge.Judge(QualityGate.Generate(pipe, original, prompt, o.reference_images, s, o.reference_seed));
+            refO = cache?.Get($"λ_O {prompt}", () => judge.Judge(QualityGate.Generate(pipe, original, prompt, o.reference_images, s, o.reference_seed)))
+                   ?? judge.Judge(QualityGate.Generate(pipe, original, prompt, o.reference_images, s, o.reference_seed));
             cancel.ThrowIfCancellationRequested();
             refU = judge.Judge(QualityGate.Generate(pipe, erased, prompt, o.reference_images, s, o.reference_seed));
         }
@@ -89,14 +90,27 @@ public static class ConcealmentAudit
         log?.Invoke($"{concept}: classifier held-out accuracy {fit.HeldOutAccuracy:P0} ({fit.HeldOutCount} images){(fit.Separates ? "" : " — below the bar, no scores")}");
 
         // 3. the attack at every ψ
+        // grid points with the same hand-over step k draw the same images (at 25 steps ψ = 0.001 and 0.01 are k = 0):
+        // drawn once; k = S is the original model alone, which the cache may hold from another audit of this prompt
         var points = new List<PsiPoint>();
+        var byStep = new Dictionary<int, (Tensor images, JudgeOutput judged)>();
         foreach (var psi in o.attack.psi)
         {
             cancel.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var images = PartialDiffusion.Attack(pipe, original, erased, prompt, o.attack_images, psi, s, o.attack.seed);
-            var j = judge.Judge(images);
-            attackImages?.Invoke(psi, images.detach().clone().DetachFromDisposeScope());
+            var k = PartialDiffusion.HandOverStep(psi, s.steps);
+            if (!byStep.TryGetValue(k, out var drawn))
+            {
+                (Tensor, JudgeOutput) Draw()
+                {
+                    using var scope = NewDisposeScope();
+                    var x = PartialDiffusion.Attack(pipe, original, erased, prompt, o.attack_images, psi, s, o.attack.seed);
+                    return (x.DetachFromDisposeScope(), judge.Judge(x));
+                }
+                drawn = k == s.steps && cache is not null ? cache.Get($"original alone {prompt}", Draw) : Draw();
+                byStep[k] = drawn;
+            }
+            var (images, j) = drawn;
+            attackImages?.Invoke(psi, images.detach().clone());
             double sO = double.NaN, sU = double.NaN, p = double.NaN;
             if (fit.Separates)
             {
@@ -111,6 +125,9 @@ public static class ConcealmentAudit
             log?.Invoke(FormattableString.Invariant($"{concept}: ψ = {psi} (k = {points[^1].HandOverStep}) P(original) {(fit.Separates ? p.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "–")}, judge top-1 {top1:P0}"));
         }
 
+        foreach (var (k, (x, _)) in byStep)
+            if (!(k == s.steps && cache is not null)) x.Dispose();   // the cache keeps its own
+
         // 4. the scores over the paper's grid points
         var scored = points.Where(x => x.Scored).ToList();
         double? crs = fit.Separates ? ConcealmentScores.Crs(scored.Select(x => x.SOriginal).ToList(), scored.Select(x => x.SErased).ToList(), role) : null;
@@ -119,4 +136,27 @@ public static class ConcealmentAudit
     }
 
     static double Top1(JudgeOutput j, long label) => Enumerable.Range(0, j.Count).Count(i => j.Top1(i) == label) / (double)j.Count;
+}
+
+/// <summary>What depends only on the original model and a prompt (λ_O, and the attack at ψ = 1, which is the original
+/// alone): kept across the audits of several runs against ONE original model with ONE set of options, so each is drawn
+/// once. The caller guarantees that; a cache must not be shared between originals or options.</summary>
+public sealed class OriginalCache : IDisposable
+{
+    readonly Dictionary<string, object> entries = new();
+
+    public T Get<T>(string key, Func<T> make) where T : notnull
+    {
+        if (entries.TryGetValue(key, out var v)) return (T)v;
+        var made = make();
+        entries[key] = made;
+        return made;
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in entries.Values)
+            if (v is ValueTuple<Tensor, JudgeOutput> t) t.Item1.Dispose();
+        entries.Clear();
+    }
 }

@@ -30,6 +30,10 @@ public sealed record DiffusionTrainingConfig
     public double style_captions { get; init; } = 0.5;   // share of kept captions that name the style (0.5 = all four templates alike)
     public ulong seed { get; init; } = 0;
     public string? init { get; init; } = null;          // continue from this foundation model folder's unet.safetensors (none: fresh init)
+    // which concepts the UNet sees (defaults: all of them). The concealment audit's never-saw-it model and its twin:
+    public int subset { get; init; } = 0;               // keep this many concepts, drawn by a shuffle seeded with `seed` (0 = all)
+    public IReadOnlyList<string> include { get; init; } = [];  // always kept by the subset
+    public IReadOnlyList<string> exclude { get; init; } = [];  // never shown: every concept whose name contains one as whole words
 }
 
 public static class DiffusionTraining

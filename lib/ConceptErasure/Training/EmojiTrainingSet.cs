@@ -44,6 +44,36 @@ public sealed class EmojiTrainingSet : IDisposable
         return (Subset(trainIdx), Subset(heldIdx));
     }
 
+    /// <summary>The samples of a concept selection: <paramref name="subset"/> concepts (0 = all) from a shuffle seeded
+    /// with <paramref name="seed"/>, plus every concept of <paramref name="include"/>; then without every concept whose
+    /// name contains an excluded one as whole words ("dog" removes "dog" and "hot dog": no caption names it). Returns the
+    /// set and the concepts it removed for <paramref name="exclude"/>. Unknown concept names are errors.</summary>
+    public (EmojiTrainingSet set, IReadOnlyList<string> excluded) Select(int subset, IReadOnlyCollection<string> include, IReadOnlyCollection<string> exclude, ulong seed)
+    {
+        var concepts = Samples.Select(s => s.Concept.Name).Distinct().ToList();
+        var known = concepts.ToHashSet();
+        foreach (var c in include.Concat(exclude))
+            if (!known.Contains(c)) throw new ArgumentException($"no concept '{c}' in the training data (give its exact name)");
+        if (subset < 0 || subset > concepts.Count) throw new ArgumentOutOfRangeException(nameof(subset), $"subset must lie in [0, {concepts.Count}], got {subset}");
+        var keep = concepts.ToHashSet();
+        if (subset > 0)
+        {
+            var order = concepts.ToArray();
+            new Random((int)(seed % int.MaxValue)).Shuffle(order);
+            keep = include.ToHashSet();
+            foreach (var c in order) { if (keep.Count >= Math.Max(subset, include.Count)) break; keep.Add(c); }
+        }
+        static string[] Words(string name) => name.ToLowerInvariant().Split([' ', ':', ',', '-', '(', ')', '.', '’', '\''], StringSplitOptions.RemoveEmptyEntries);
+        static bool Contains(string[] name, string[] part) =>
+            Enumerable.Range(0, name.Length - part.Length + 1).Any(i => name.AsSpan(i, part.Length).SequenceEqual(part));
+        var parts = exclude.Select(Words).ToList();
+        var excluded = concepts.Where(c => parts.Any(p => Contains(Words(c), p))).ToList();
+        keep.ExceptWith(excluded);
+        var idx = Enumerable.Range(0, Count).Where(i => keep.Contains(Samples[i].Concept.Name)).ToArray();
+        if (idx.Length == 0) throw new ArgumentException("the concept selection keeps no sprite");
+        return (Subset(idx), excluded);
+    }
+
     public EmojiTrainingSet Subset(long[] indices)
     {
         using var idx = torch.tensor(indices);

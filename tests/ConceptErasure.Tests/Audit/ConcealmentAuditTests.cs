@@ -67,6 +67,29 @@ public class ConcealmentAuditTests
     }
 
     [Fact]
+    public void The_original_only_cache_and_shared_hand_over_steps_change_no_number()
+    {
+        using var scope = NewDisposeScope();
+        var model = TinyModel.Create(5);
+        var erased = model.Unet.Clone();
+        using (no_grad()) erased.conv_out.bias!.add_(1.5);
+        using var judge = TinyJudge();
+        var pipe = new StableDiffusionPipeline(model);
+        // ψ = 0.1 rounds to k = 0 at 4 steps: the same images as ψ = 0
+        var o = Fast with { attack = Fast.attack with { psi = [0, 0.1, 0.5, 1] } };
+        var plain = ConcealmentAudit.Run(pipe, model.Unet, erased, judge, "dog", PromptRole.Forget, o);
+        using var cache = new OriginalCache();
+        var first = ConcealmentAudit.Run(pipe, model.Unet, erased, judge, "dog", PromptRole.Forget, o, cache: cache);
+        var second = ConcealmentAudit.Run(pipe, model.Unet, erased, judge, "dog", PromptRole.Forget, o, cache: cache);
+        foreach (var a in new[] { first, second })
+        {
+            Assert.Equal(plain.Points, a.Points);
+            Assert.Equal((plain.Crs, plain.Ccs, plain.Fit), (a.Crs, a.Ccs, a.Fit));
+        }
+        Assert.Equal(plain.Points[0] with { Psi = 0.1, EffectivePsi = 0, Scored = true }, plain.Points[1]);
+    }
+
+    [Fact]
     public void Bad_options_are_refused()
     {
         Assert.Throws<ArgumentException>(() => (Fast with { reference_seed = 498 }).Validate());   // [498, 508) overlaps [500, 503)
