@@ -9,7 +9,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using ConceptErasure.Audit;
 using ConceptErasure.Data;
 using ConceptErasure.Engine;
@@ -23,11 +22,7 @@ internal static class AuditFiles
 {
     public const string ManifestFile = "manifest.json", PromptsFolder = "prompts", GridsFolder = "grids";
 
-    static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
-    };
+    static readonly JsonSerializerOptions Json = AuditResults.Json;   // the readers' options (notebooks load these files)
 
     static string Slug(string concept) => CommandSupport.Slug(concept);
 
@@ -132,7 +127,7 @@ internal static class AuditFiles
             ["aggregate"] = aggregate, ["aggregate_note"] = "mean and 95 % percentile-bootstrap interval over the scored prompts of each role",
             ["prompts"] = JsonSerializer.SerializeToNode(results, Json),
         };
-        AtomicFile.WriteAllText(Path.Combine(dir, "audit.json"), audit.ToJsonString(Json) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, AuditResults.File), audit.ToJsonString(Json) + "\n");
         AtomicFile.WriteAllText(Path.Combine(dir, "report.html"), Report(s, results, o));
     }
 

@@ -51,6 +51,12 @@ public class AuditCommandTests
         Assert.Equal("Completed", (string?)manifest["status"]);
         Assert.Equal("esd", (string?)manifest["audited"]!["method"]);
         Assert.NotNull(manifest["peak_rss_mib"]);
+        // what the notebooks read back: the same prompts, in order, with every ψ point
+        var loaded = ConceptErasure.Audit.AuditResults.Load(dir);
+        Assert.Equal(("run", "erase run", "esd"), (loaded.Name, loaded.Kind, loaded.Method));
+        Assert.Equal(["dog", "cat"], loaded.Prompts.Select(p => p.Concept));
+        Assert.All(loaded.Prompts, p => Assert.Equal(3, p.Points.Count));
+        Assert.Equal(3, loaded.Curve(ConceptErasure.Audit.PromptRole.Forget, p => p.JudgeTop1).Count);
 
         (code, stdout, stderr) = Run(w.Args("audit", w.Erased, "--resume"));
         Assert.True(code == 0, stderr + stdout);

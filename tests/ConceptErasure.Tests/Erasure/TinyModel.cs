@@ -44,7 +44,7 @@ internal static class TinyModel
 
     /// <summary>PyTorch's default initialisation (U(±1/√fan_in) for linear and convolution layers, N(0, 0.02²) for
     /// embeddings, 1 and 0 for norms) drawn from a given generator.</summary>
-    static void Initialise(nn.Module root, Generator g)
+    internal static void Initialise(nn.Module root, Generator g)
     {
         using var _ = no_grad();
         var done = new HashSet<string>();
