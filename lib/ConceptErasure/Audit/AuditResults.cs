@@ -33,6 +33,33 @@ public sealed record AuditedRun(string Name, string Kind, string? Method, string
             return (psi, xs.Count > 0 ? Statistics.Summarize(xs) : (Summary?)null);
         }).ToList();
     }
+
+    /// <summary>How a per-ψ value changes between two grid points, prompt by prompt (value at <paramref name="to"/>
+    /// minus value at <paramref name="from"/>), summarised over the role's prompts where both are numbers: the
+    /// paper's "CCS jumps between ψ = 0.05 and 0.15" as a mean change with its bootstrap interval.</summary>
+    public Summary? Change(PromptRole role, double from, double to, Func<PsiPoint, double> value)
+    {
+        var (i, j) = (Index(from), Index(to));
+        var xs = Of(role).Select(p => value(p.Points[j]) - value(p.Points[i])).Where(double.IsFinite).ToList();
+        return xs.Count > 0 ? Statistics.Summarize(xs) : null;
+    }
+
+    /// <summary>This run minus <paramref name="other"/>, paired by concept over the prompts of the role both scored
+    /// (e.g. CCS of AP − CCS of ESD on the same five erased classes), with a bootstrap interval over those prompts.</summary>
+    public Summary? PairedDifference(AuditedRun other, PromptRole role, Func<PromptAudit, double?> value)
+    {
+        var theirs = other.Of(role).ToDictionary(p => p.Concept, value);
+        var xs = Of(role).Where(p => value(p) is not null && theirs.GetValueOrDefault(p.Concept) is not null)
+            .Select(p => value(p)!.Value - theirs[p.Concept]!.Value).ToList();
+        return xs.Count > 0 ? Statistics.Summarize(xs) : null;
+    }
+
+    int Index(double psi)
+    {
+        var i = Array.IndexOf(Options.attack.psi, psi);
+        if (i < 0) throw new ArgumentException($"ψ = {psi} is not a point of this audit's grid ({string.Join(", ", Options.attack.psi)})");
+        return i;
+    }
 }
 
 public static class AuditResults
