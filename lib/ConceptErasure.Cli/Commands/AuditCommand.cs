@@ -92,6 +92,7 @@ internal static class AuditCommand
             foreach (var (s, prompts) in plans)
             {
                 var dir = Path.Combine(outRoot, s.Name);
+                var runClock = System.Diagnostics.Stopwatch.StartNew();   // this run's wall time (clock: the whole command's, for the ETA)
                 var manifest = AuditFiles.Manifest(s, o, weights, judgeWeights, prompts);
                 AuditFiles.WriteManifest(dir, manifest);
                 using var erased = Unet(s, m);
@@ -121,7 +122,7 @@ internal static class AuditCommand
                 }
                 AuditFiles.WriteResults(dir, s, results, o);
                 manifest["status"] = "Completed";
-                AuditFiles.Finish(manifest, clock.Elapsed.TotalSeconds);
+                AuditFiles.Finish(manifest, runClock.Elapsed.TotalSeconds);
                 AuditFiles.WriteManifest(dir, manifest);
                 Console.WriteLine($"{s.Name}: {AuditFiles.Headline(results)}; wrote {dir} (report.html)");
             }
