@@ -6,6 +6,7 @@ using ConceptErasure.Cli.Commands;
 var root = new RootCommand("Concept-erasure workbook: a miniature Stable Diffusion on TorchSharp, erasure methods and their evaluation. " + ExitCode.Help);
 root.Subcommands.Add(EraseCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
+root.Subcommands.Add(SpectrumCommand.Create());
 root.Subcommands.Add(TableCommand.Create());
 root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -17,19 +17,9 @@ namespace ConceptErasure.Cli.Commands;
 
 internal static class EvaluateCommand
 {
-    public static string ClipPath => Path.Combine(DataPaths.DataDir(), "models", "clip");
+    public static string ClipPath => ClipModel.DefaultPath;
 
-    public static ClipModel LoadClip(string folder)
-    {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "clip.json")))!;
-        var config = json["config"].Deserialize<ClipConfig>(FoundationConfig.Json)!;
-        ClipModel clip;
-        clip = new ClipModel(config);
-        Serialization.LoadModule(clip, Path.Combine(folder, "clip.safetensors"));
-        clip.eval();
-        clip.Freeze();
-        return clip;
-    }
+    public static ClipModel LoadClip(string folder) => ClipModel.Load(folder);
 
     public static Command Create()
     {

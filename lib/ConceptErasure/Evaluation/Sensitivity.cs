@@ -10,6 +10,8 @@
 // A large δ means θ′ no longer treats c as θ did: the concept was "hurt". It needs one forward of each UNet per
 // concept and no image generation, so it ranks thousands of words in seconds — next to the judge-based scores of
 // ErasureEvaluation.cs, which measure the same damage on generated images but only for a handful of concepts.
+using ConceptErasure.Data;
+using ConceptErasure.Erasure;
 using ConceptErasure.Models;
 using ConceptErasure.Pipelines;
 using ConceptErasure.Engine;
@@ -68,5 +70,43 @@ public static class Sensitivity
             Array.Copy(d, 0, delta, i, n);
         }
         return delta;
+    }
+
+    /// <summary>The whole vocabulary a spectrum is drawn over: every concept name, every word of the search
+    /// vocabulary R (CandidateSearch.SearchWords), and the neutral prompts "" and "an emoji" — once each, in that order.</summary>
+    public static IReadOnlyList<string> Vocabulary(EmojiIndex index, WordTokenizer tokenizer) =>
+        CandidateSearch.ConceptNames(index, tokenizer).Concat(CandidateSearch.SearchWords(index, tokenizer))
+            .Concat(Neutrals).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>The neutral prompts of the spectrum: the empty prompt and the medium itself ("a photo" on SD).</summary>
+    public static IReadOnlyList<string> Neutrals { get; } = ["", "an emoji"];
+
+    /// <summary>Percentile rank of <paramref name="value"/> among <paramref name="values"/>: the share strictly below it
+    /// plus half the share equal to it, in [0, 1] (0 = the least damaged word of the spectrum).</summary>
+    public static double PercentileRank(IReadOnlyList<double> values, double value)
+    {
+        if (values.Count == 0) throw new ArgumentException("no values to rank against");
+        return (values.Count(v => v < value) + 0.5 * values.Count(v => v == value)) / values.Count;
+    }
+
+    // ---- files: one row per (word, latent seed) (what `workbook spectrum` writes and the notebooks read) -----------
+    public const string CsvHeader = "word,seed,delta";
+
+    public static string ToCsv(IReadOnlyList<string> words, ulong seed, IReadOnlyList<double> delta) =>
+        string.Concat(words.Select((w, i) => FormattableString.Invariant($"{Csv.Quote(w)},{seed},{delta[i]:R}\n")));
+
+    /// <summary>δ by latent seed, then by word, from a file of <see cref="CsvHeader"/> rows.</summary>
+    public static SortedDictionary<ulong, Dictionary<string, double>> ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0] != CsvHeader) throw new InvalidDataException($"{path}: not a sensitivity file (header '{CsvHeader}')");
+        var bySeed = new SortedDictionary<ulong, Dictionary<string, double>>();
+        foreach (var f in lines.Skip(1).Where(l => l.Length > 0).Select(l => Csv.Split(l)))
+        {
+            var seed = ulong.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (!bySeed.TryGetValue(seed, out var d)) bySeed[seed] = d = new Dictionary<string, double>(StringComparer.Ordinal);
+            d[f[0]] = double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return bySeed;
     }
 }

@@ -2,6 +2,9 @@
 // contrastively on emoji/caption pairs. It plays two roles, as in the paper's setting: its text tower is the
 // frozen text encoder of the foundation model (SD uses CLIP's), and CLIP score = 100·cos(image, text) is an
 // evaluation metric. Loss: symmetric cross-entropy over the batch's image–text similarity matrix.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConceptErasure.Data;
 using ConceptErasure.Engine;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -91,5 +94,24 @@ public sealed class ClipModel : nn.Module
         var textTargets = positives.T / positives.T.sum(1, keepdim: true);
         var loss = (nn.functional.cross_entropy(logits, imageTargets) + nn.functional.cross_entropy(logits.T, textTargets)) * 0.5;
         return loss.MoveToOuterDisposeScope();
+    }
+
+    // ---- the shipped CLIP (data/models/clip: clip.json {"config": …}, clip.safetensors) -----------------------------
+    public static string DefaultPath => Path.Combine(DataPaths.DataDir(), "models", "clip");
+
+    /// <summary>The CLIP of a folder (default: the shipped one), frozen, in eval mode.</summary>
+    public static ClipModel Load(string? folder = null)
+    {
+        folder ??= DefaultPath;
+        var path = Path.Combine(folder, "clip.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"no CLIP at {folder} (expected {path})");
+        ClipConfig config;
+        try { config = JsonNode.Parse(File.ReadAllText(path))!["config"].Deserialize<ClipConfig>(FoundationConfig.Json)!; }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+        var clip = new ClipModel(config);
+        Serialization.LoadModule(clip, Path.Combine(folder, "clip.safetensors"));
+        clip.eval();
+        clip.Freeze();
+        return clip;
     }
 }
