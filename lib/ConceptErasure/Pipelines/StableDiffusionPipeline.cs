@@ -104,4 +104,15 @@ public sealed class StableDiffusionPipeline(FoundationModel model)
         var z0 = Denoise(unet ?? Model.Unet, z, cond, uncond, o, 0, o.steps, generator);
         return Model.DecodeLatents(z0).MoveToOuterDisposeScope();
     }
+
+    /// <summary>n images (n, 3, 32, 32) in [−1, 1] of one text-encoder output <paramref name="context"/> (1, S, D) — a
+    /// prompt's or any embedding, such as PGD's continuous c_a — against the empty prompt's; image k from seed + k.</summary>
+    public Tensor Generate(UNet2DConditionModel unet, Tensor context, int n, SamplingOptions o, ulong seed)
+    {
+        using var scope = NewDisposeScope();
+        var cond = context.expand(n, -1, -1).contiguous();                                     // (n, S, D)
+        var uncond = Model.Prompts.Encode("").expand(n, -1, -1).contiguous();
+        var z0 = Denoise(unet, SeededNoise(n, seed), cond, uncond, o, 0, o.steps);
+        return Model.DecodeLatents(z0).MoveToOuterDisposeScope();
+    }
 }
