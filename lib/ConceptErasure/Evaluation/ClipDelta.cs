@@ -93,6 +93,24 @@ public static class ClipDelta
         }).ToList();
     }
 
+    /// <summary>The score sets of several runs made on the same items and seeds with their images pooled per item (the
+    /// erasure seeds of one method as one sample of image pairs); every run must hold the same items in the same order.</summary>
+    public static IReadOnlyList<ClipScoreSet> Pool(IReadOnlyList<IReadOnlyList<ClipScoreSet>> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException("no runs to pool");
+        if (runs.Any(r => r.Count != runs[0].Count || r.Zip(runs[0]).Any(p => p.First.Item != p.Second.Item || p.First.Seed != p.Second.Seed)))
+            throw new ArgumentException("pooled runs must score the same items from the same seeds");
+        static bool[]? Join(IEnumerable<bool[]?> f) { var l = f.ToList(); return l.Any(x => x is null) ? null : l.SelectMany(x => x!).ToArray(); }
+        return Enumerable.Range(0, runs[0].Count).Select(i => new ClipScoreSet(runs[0][i].Item, runs[0][i].Seed,
+            runs.SelectMany(r => r[i].Scores).ToArray(), Join(runs.Select(r => r[i].Top1)), Join(runs.Select(r => r[i].Top5)))).ToList();
+    }
+
+    /// <summary>Mean δ over a group of concepts (each concept weighs the same), with the image-resampling bootstrap
+    /// interval of <see cref="GroupDifference"/>; Std is the bootstrap standard error.</summary>
+    public static Summary GroupMean(IReadOnlyList<ClipScoreSet> original, IReadOnlyList<ClipScoreSet> erased,
+        IReadOnlyCollection<string> group, int resamples = 10000, int seed = 0) =>
+        GroupDifference(original, erased, group, [], resamples, seed);
+
     /// <summary>Mean δ of a group of concepts minus that of another (each concept's δ weighs the same), with a
     /// bootstrap interval that resamples the images of every concept (paired by seed; the concepts themselves are
     /// fixed) — "related concepts lose more than unrelated ones". Std is the bootstrap standard error.</summary>
@@ -102,11 +120,11 @@ public static class ClipDelta
         var diffs = original.Zip(erased, (a, b) => (a.Item.Name, d: a.Scores.Zip(b.Scores, (x, y) => x - y).ToArray())).ToList();
         var g = diffs.Where(x => group.Contains(x.Name)).Select(x => x.d).ToList();
         var r = diffs.Where(x => others.Contains(x.Name)).Select(x => x.d).ToList();
-        if (g.Count == 0 || r.Count == 0) throw new ArgumentException("both groups need at least one scored concept");
-        static double MeanOfMeans(IEnumerable<double[]> sets) => sets.Average(s => s.Average());
+        if (g.Count == 0 || (r.Count == 0 && others.Count > 0)) throw new ArgumentException("each group needs at least one scored concept");
+        static double MeanOfMeans(List<double[]> sets) => sets.Count == 0 ? 0 : sets.Average(s => s.Average());
         var point = MeanOfMeans(g) - MeanOfMeans(r);
         var rng = new Random(seed);
-        double Resampled(List<double[]> sets) => sets.Average(s => { double t = 0; for (var k = 0; k < s.Length; k++) t += s[rng.Next(s.Length)]; return t / s.Length; });
+        double Resampled(List<double[]> sets) => sets.Count == 0 ? 0 : sets.Average(s => { double t = 0; for (var k = 0; k < s.Length; k++) t += s[rng.Next(s.Length)]; return t / s.Length; });
         var boots = new double[resamples];
         for (var i = 0; i < resamples; i++) boots[i] = Resampled(g) - Resampled(r);
         Array.Sort(boots);

@@ -40,6 +40,19 @@ public sealed class Histogram : Chart
         return this;
     }
 
+    private readonly List<(double X, string Text)> _marks = new();
+
+    /// <summary>Draws a dashed vertical line at <paramref name="x"/> labelled <paramref name="text"/> (where one value —
+    /// the empty prompt, a neighbour — sits in the distribution).</summary>
+    public Histogram Mark(double x, string text)
+    {
+        if (double.IsFinite(x)) _marks.Add((x, text));
+        return this;
+    }
+
+    /// <summary>The marked positions with their text, in the order added.</summary>
+    public IReadOnlyList<(double X, string Text)> Marks => _marks;
+
     /// <summary>The bin edges (Bins + 1 values).</summary>
     public double[] Edges()
     {
@@ -109,6 +122,17 @@ public sealed class Histogram : Chart
         }
         figure.Layout["barmode"] = "overlay";
         figure.Layout["bargap"] = 0;
+        if (_marks.Count == 0) return;
+        figure.Layout["shapes"] = new System.Text.Json.Nodes.JsonArray(_marks.Select(m => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "line", ["x0"] = ChartText.Stored(m.X), ["x1"] = ChartText.Stored(m.X), ["yref"] = "paper", ["y0"] = 0, ["y1"] = 1,
+            ["line"] = new System.Text.Json.Nodes.JsonObject { ["color"] = Palette.Highlight, ["dash"] = "dash", ["width"] = 1.5 },
+        }).ToArray());
+        figure.Layout["annotations"] = new System.Text.Json.Nodes.JsonArray(_marks.Select((m, i) => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+        {
+            ["x"] = ChartText.Stored(m.X), ["y"] = ChartText.Stored(1 - 0.07 * (i % 8)), ["yref"] = "paper", ["text"] = m.Text, ["showarrow"] = false,
+            ["xanchor"] = "left", ["font"] = new System.Text.Json.Nodes.JsonObject { ["color"] = Palette.Highlight },
+        }).ToArray());
     }
 
     private protected override void Draw(Plot plot)
@@ -131,7 +155,19 @@ public sealed class Histogram : Chart
             plottable.LegendText = _series[s].Name;
             plottable.Color = ChartImage.ColorOf(color, Opacity);
         }
-        plot.Axes.Margins(bottom: 0);
+        var top = heights.SelectMany(h => h).DefaultIfEmpty(1).Max();
+        for (int i = 0; i < _marks.Count; i++)
+        {
+            var line = plot.Add.VerticalLine(_marks[i].X, 1.5f, ChartImage.ColorOf(Palette.Highlight), LinePattern.Dashed);
+            var label = plot.Add.Text(_marks[i].Text, _marks[i].X, top * (1.1 - 0.07 * (i % 8)));
+            label.LabelFontColor = ChartImage.ColorOf(Palette.Highlight);
+            label.LabelFontSize = (float)Style.FontSize;
+            label.LabelBackgroundColor = Colors.White.WithAlpha(0.75);
+            label.LabelAlignment = Alignment.UpperLeft;
+            label.OffsetX = 3;
+        }
+        if (_marks.Count > 0) plot.Axes.Margins(bottom: 0, top: 0.2);
+        else plot.Axes.Margins(bottom: 0);
         ChartImage.Legend(plot, _series.Count, Style.FontSize);
     }
 }

@@ -98,6 +98,15 @@ public class ClipDeltaTests
         Assert.Equal(3.5, g.Mean, 12);
         Assert.True(g.Low95 < 3.5 && 3.5 < g.High95 && g.High95 - g.Low95 < 3, $"{g}");
         Assert.Throws<ArgumentException>(() => ClipDelta.GroupDifference(original, erased, ["truck"], ["cat"]));
+        Assert.Equal(3.5, ClipDelta.GroupMean(original, erased, ["car", "bus"]).Mean, 12);
+        var cat = ClipDelta.GroupMean(original, erased, ["cat"], resamples: 2000);          // δ per image 0, 1, −1
+        Assert.True(cat.Low95 < 0 && cat.High95 > 0 && cat.Mean == 0, $"{cat}");
+        // pooling two runs: every item gets both runs' images; δ of the pool is the mean over all pairs
+        var pooled = ClipDelta.Pool([erased, original]);
+        Assert.Equal(6, pooled[0].Scores.Length);
+        Assert.Equal((5 + 0) / 2.0, ClipDelta.Delta(ClipDelta.Pool([original, original]), pooled)[0].Delta.Mean, 12);
+        Assert.Null(pooled[3].Top1);
+        Assert.Throws<ArgumentException>(() => ClipDelta.Pool([erased, erased.Take(2).ToList()]));
 
         var path = Path.GetTempFileName();
         try

@@ -69,6 +69,22 @@ public class ChartTests
     }
 
     [Fact]
+    public void Histogram_marks_are_dashed_lines_with_their_text_in_both_renderings()
+    {
+        var plain = new Histogram("Spectrum", bins: 10).Add("words", Enumerable.Range(0, 50).Select(i => i / 10.0));
+        var marked = new Histogram("Spectrum", bins: 10).Add("words", Enumerable.Range(0, 50).Select(i => i / 10.0)).Mark(1.5, "\"\"").Mark(double.NaN, "dropped").Mark(4, "an emoji");
+        Assert.Equal(new[] { (1.5, "\"\""), (4.0, "an emoji") }, marked.Marks);
+        var layout = Figure(marked)["layout"]!;
+        var shapes = layout["shapes"]!.AsArray();
+        Assert.Equal(2, shapes.Count);
+        Assert.Equal(1.5, (double)shapes[0]!["x0"]!);
+        Assert.Equal("dash", (string?)shapes[0]!["line"]!["dash"]);
+        Assert.Equal(new[] { "\"\"", "an emoji" }, layout["annotations"]!.AsArray().Select(a => (string?)a!["text"]));
+        Assert.Null(Figure(plain)["layout"]!["shapes"]);
+        Assert.True(PixelsNear(Image(marked), Palette.Highlight, 40) > PixelsNear(Image(plain), Palette.Highlight, 40) + 50, "the marks are missing from the PNG");
+    }
+
+    [Fact]
     public void Normalized_histogram_sums_to_one_per_series()
     {
         var h = new Histogram("n", bins: 5) { Normalize = true }.Add("a", Enumerable.Range(0, 37).Select(i => (double)i));
