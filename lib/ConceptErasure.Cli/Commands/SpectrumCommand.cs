@@ -31,7 +31,7 @@ internal static class SpectrumCommand
         var ds = new SensitivityOptions();
         var runs = new Argument<string[]>("runs") { Description = "erase run folder(s)", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "result folder", DefaultValueFactory = _ => Path.Combine("runs", "spectrum") };
-        var set = new Option<string>("--concepts") { Description = "concept set whose entries are drawn and scored", DefaultValueFactory = _ => ConceptSets.Spectrum };
+        var set = new Option<string>("--concepts") { Description = "concept set (a name in data/concept-sets or a .json file) whose entries are drawn and scored", DefaultValueFactory = _ => ConceptSets.Spectrum };
         var judged = new Option<string[]>("--judge-concepts") { Description = "more concepts to draw and score (e.g. the erased concept's nearest, for PSR)", AllowMultipleArgumentsPerToken = true };
         var images = new Option<int>("--images") { Description = "images per concept and model (the paper: 200)", DefaultValueFactory = _ => dc.images };
         var steps = new Option<int>("--steps") { Description = "DDIM steps of every image", DefaultValueFactory = _ => dc.sampling.steps };
@@ -60,7 +60,9 @@ internal static class SpectrumCommand
             if (sensOptions.latents is < 1 or > 64) throw new ArgumentException("--latents must lie in [1, 64]");
             if (r.GetValue(resume) && r.GetValue(overwrite)) throw new ArgumentException("--resume keeps runs and --overwrite discards them: give one of them");
             var data = EmojiData.Load();
-            var conceptSet = ConceptSets.Load(r.GetValue(set)!);
+            var setName = r.GetValue(set)!;
+            var conceptSet = setName.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(setName)
+                ? ConceptSets.Parse(File.ReadAllText(setName), setName) : ConceptSets.Load(setName);
             var items = conceptSet.Entries.Select(e => ClipDeltaItem.For(e, clipOptions.template)).ToList();
             foreach (var c in r.GetValue(judged) ?? [])
             {

@@ -73,10 +73,11 @@ public static class Sensitivity
     }
 
     /// <summary>The whole vocabulary a spectrum is drawn over: every concept name, every word of the search
-    /// vocabulary R (CandidateSearch.SearchWords), and the neutral prompts "" and "an emoji" — once each, in that order.</summary>
+    /// vocabulary R (CandidateSearch.SearchWords), and the neutral prompts "" and "an emoji" — once each, in that order,
+    /// each only if the tokenizer knows all its words.</summary>
     public static IReadOnlyList<string> Vocabulary(EmojiIndex index, WordTokenizer tokenizer) =>
         CandidateSearch.ConceptNames(index, tokenizer).Concat(CandidateSearch.SearchWords(index, tokenizer))
-            .Concat(Neutrals).Distinct(StringComparer.Ordinal).ToList();
+            .Concat(Neutrals.Where(n => tokenizer.Encode(n).Unknown.Count == 0)).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>The neutral prompts of the spectrum: the empty prompt and the medium itself ("a photo" on SD).</summary>
     public static IReadOnlyList<string> Neutrals { get; } = ["", "an emoji"];

@@ -99,6 +99,14 @@ public sealed class ClipModel : nn.Module
     // ---- the shipped CLIP (data/models/clip: clip.json {"config": …}, clip.safetensors) -----------------------------
     public static string DefaultPath => Path.Combine(DataPaths.DataDir(), "models", "clip");
 
+    /// <summary>Writes clip.json ({"config": …}) and clip.safetensors, the layout <see cref="Load"/> reads.</summary>
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        Serialization.SaveModule(this, Path.Combine(folder, "clip.safetensors"));
+        AtomicFile.WriteAllText(Path.Combine(folder, "clip.json"), new JsonObject { ["config"] = JsonSerializer.SerializeToNode(config, FoundationConfig.Json) }.ToJsonString(FoundationConfig.Json) + "\n");
+    }
+
     /// <summary>The CLIP of a folder (default: the shipped one), frozen, in eval mode.</summary>
     public static ClipModel Load(string? folder = null)
     {
