@@ -131,7 +131,7 @@ public sealed class Histogram : Chart
         figure.Layout["annotations"] = new System.Text.Json.Nodes.JsonArray(_marks.Select((m, i) => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
         {
             ["x"] = ChartText.Stored(m.X), ["y"] = ChartText.Stored(1 - 0.07 * (i % 8)), ["yref"] = "paper", ["text"] = m.Text, ["showarrow"] = false,
-            ["xanchor"] = "left", ["font"] = new System.Text.Json.Nodes.JsonObject { ["color"] = Palette.Highlight },
+            ["xanchor"] = m.X > (Edges()[0] + Edges()[^1]) / 2 ? "right" : "left", ["font"] = new System.Text.Json.Nodes.JsonObject { ["color"] = Palette.Highlight },
         }).ToArray());
     }
 
@@ -156,6 +156,7 @@ public sealed class Histogram : Chart
             plottable.Color = ChartImage.ColorOf(color, Opacity);
         }
         var top = heights.SelectMany(h => h).DefaultIfEmpty(1).Max();
+        var middle = (edges[0] + edges[^1]) / 2;   // labels right of the middle are written to the left of their line
         for (int i = 0; i < _marks.Count; i++)
         {
             var line = plot.Add.VerticalLine(_marks[i].X, 1.5f, ChartImage.ColorOf(Palette.Highlight), LinePattern.Dashed);
@@ -163,8 +164,9 @@ public sealed class Histogram : Chart
             label.LabelFontColor = ChartImage.ColorOf(Palette.Highlight);
             label.LabelFontSize = (float)Style.FontSize;
             label.LabelBackgroundColor = Colors.White.WithAlpha(0.75);
-            label.LabelAlignment = Alignment.UpperLeft;
-            label.OffsetX = 3;
+            var right = _marks[i].X > middle;
+            label.LabelAlignment = right ? Alignment.UpperRight : Alignment.UpperLeft;
+            label.OffsetX = right ? -3 : 3;
         }
         if (_marks.Count > 0) plot.Axes.Margins(bottom: 0, top: 0.2);
         else plot.Axes.Margins(bottom: 0);
