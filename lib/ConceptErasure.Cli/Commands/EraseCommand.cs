@@ -40,6 +40,7 @@ internal static class EraseCommand
         var lambda = new Option<double?>("--lambda") { Description = "weight of the preservation/regularisation term (default: the method's)" };
         var eta = new Option<double>("--eta") { Description = "negative guidance η of the ESD target", DefaultValueFactory = _ => d.eta };
         var preserve = new Option<string[]>("--preserve") { Description = "prompts preserved by fixed_preservation", AllowMultipleArgumentsPerToken = true };
+        var targets = new Option<string[]>("--targets") { Description = "one erasure target c_n per erased concept, in the same order (default: \"\" for all)", AllowMultipleArgumentsPerToken = true };
         var topK = new Option<int>("--top-k") { Description = "K nearest words of R (adversarial preservation)", DefaultValueFactory = _ => d.top_k };
         var candidates = new Option<int>("--candidates") { Description = "N candidates after k-means thinning", DefaultValueFactory = _ => d.candidates };
         var temperature = new Option<double>("--temperature") { Description = "Gumbel-Softmax temperature", DefaultValueFactory = _ => d.temperature };
@@ -63,7 +64,7 @@ internal static class EraseCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "updates between checkpoints of θ′ and the method's state (0 = only when stopped)", DefaultValueFactory = _ => 25 };
         var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result. " + ExitCode.Help)
         {
-            concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
+            concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, targets, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
             sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, overwrite, resume, checkpointEvery, evalImages, evalPreserved, evalSeed, threads,
         };
 
@@ -81,6 +82,7 @@ internal static class EraseCommand
                 erase = named.Length > 0 ? named.Select(c => c.Trim()).ToArray() : config.erase,
                 method = Pick(method, config.method), parameters = Pick(group, config.parameters), iterations = Pick(iterations, config.iterations),
                 lr = Pick(lr, config.lr), lambda = Pick(lambda, config.lambda), eta = Pick(eta, config.eta), preserve = Pick(preserve, config.preserve.ToArray()),
+                targets = r.GetResult(targets) is { Implicit: false } ? r.GetValue(targets) : config.targets,
                 top_k = Pick(topK, config.top_k), candidates = Pick(candidates, config.candidates), temperature = Pick(temperature, config.temperature),
                 inner_steps = Pick(innerSteps, config.inner_steps), pgd_steps = Pick(pgdSteps, config.pgd_steps), pgd_lr = Pick(pgdLr, config.pgd_lr),
                 sampler = Pick(sampler, config.sampler), zt_reuse = Pick(ztReuse, config.zt_reuse), ddim_steps = Pick(ddimSteps, config.ddim_steps),

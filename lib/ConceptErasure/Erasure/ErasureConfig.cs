@@ -25,6 +25,8 @@ public sealed record ErasureConfig
     public string method { get; init; } = Methods.AdversarialPreservation;   // one of Methods.All
     public IReadOnlyList<string> erase { get; init; } = [];        // the concepts c_e (prompts); several = multi-concept erasure
     public string neutral { get; init; } = "";                     // c_n, the erasure target concept ("" as in ESD and AP)
+    public IReadOnlyList<string>? targets { get; init; }           // one c_n per erased concept, in erase's order (Fantastic Targets, Bui et al.
+                                                                   //   ICLR 2025: a concept's own target instead of the shared ""); null = neutral for all
     public IReadOnlyList<string> preserve { get; init; } = [];     // c_p of fixed_preservation
     public IReadOnlyList<string>? vocabulary { get; init; }        // R, the words adversarial_preservation searches (paper: 3,000 English words)
 
@@ -100,6 +102,14 @@ public sealed record ErasureConfig
     /// <summary>The λ this run uses (0 for the methods without a second term).</summary>
     [JsonIgnore] public double EffectiveLambda => method is Methods.Naive or Methods.Esd ? 0 : lambda ?? DefaultLambda(method);
 
+    /// <summary>The erasure target c_n of an erased concept: its own entry of <see cref="targets"/>, else <see cref="neutral"/>.</summary>
+    public string TargetOf(string concept)
+    {
+        if (targets is null) return neutral;
+        var i = erase.ToList().IndexOf(concept);
+        return i >= 0 && i < targets.Count ? targets[i] : throw new ArgumentException($"'{concept}' is not an erased concept of this run");
+    }
+
     /// <summary>The η this run uses: naive is ESD with η = 0.</summary>
     [JsonIgnore] public double EffectiveEta => method == Methods.Naive ? 0 : eta;
 
@@ -115,7 +125,7 @@ public sealed record ErasureConfig
     /// keys it does not mention keep their defaults.</summary>
     public static ErasureConfig FromJson(string json, string source = "config")
     {
-        var strict = Data.StrictJson.Problems(json, source, new HashSet<string> { "lambda", "vocabulary" });
+        var strict = Data.StrictJson.Problems(json, source, new HashSet<string> { "lambda", "vocabulary", "targets" });
         if (strict.Count > 0) throw new ErasureConfigException(strict);
         try { return JsonSerializer.Deserialize<ErasureConfig>(json, Strict) ?? throw new ErasureConfigException([$"{source} is empty"]); }
         catch (JsonException e) { throw new ErasureConfigException([$"{source}: {e.Message}"]); }
@@ -142,6 +152,11 @@ public sealed record ErasureConfig
         if (erase.Count == 0) p.Add("erase lists no concept");
         if (erase.Distinct().Count() != erase.Count) p.Add("erase lists a concept twice");
         if (erase.Contains(neutral)) p.Add($"the neutral concept '{neutral}' is also to be erased");
+        if (targets is not null)
+        {
+            if (targets.Count != erase.Count) p.Add($"targets lists {targets.Count} prompts for {erase.Count} erased concepts (one each, in the same order)");
+            foreach (var t in targets.Where(erase.Contains).Distinct()) p.Add($"the target '{t}' is also to be erased");
+        }
         var both = erase.Intersect(preserve).ToList();
         if (both.Count > 0) p.Add($"{string.Join(", ", both.Select(b => $"'{b}'"))} both erased and preserved");
         if (iterations < 1) p.Add($"iterations must be ≥ 1, got {iterations}");
@@ -204,6 +219,7 @@ public sealed record ErasureConfig
         }
         foreach (var c in preserve) Prompt("preserved prompt", c);
         Prompt("neutral concept", neutral);
+        foreach (var t in targets ?? []) Prompt("target", t);
         if (method == Methods.AdversarialPreservation && vocabulary is { Count: > 0 })
         {
             var unknown = vocabulary.Where(w => tokenizer.Encode(w).Unknown.Count > 0).ToList();

@@ -276,8 +276,9 @@ public abstract partial class ErasureMethod : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var eta = Config.EffectiveEta;
-        if (eta == 0) return Epsilon(Frozen, zt, t, Context(Config.neutral)).MoveToOuterDisposeScope();
-        var e = Epsilon(Frozen, torch.cat([zt, zt]), t, torch.cat([Context(Config.neutral), Context(concept)])).chunk(2);
+        var target = Config.TargetOf(concept);                                              // c_n: "" unless the run gives each concept its own
+        if (eta == 0) return Epsilon(Frozen, zt, t, Context(target)).MoveToOuterDisposeScope();
+        var e = Epsilon(Frozen, torch.cat([zt, zt]), t, torch.cat([Context(target), Context(concept)])).chunk(2);
         var (eN, eE) = (e[0], e[1]);                                                        // (1, C, h, w) each
         return (eN - (eE - eN) * eta).MoveToOuterDisposeScope();
     }

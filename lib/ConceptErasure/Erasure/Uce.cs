@@ -54,7 +54,7 @@ public sealed class Uce(Models.FoundationModel model, ErasureConfig config) : Er
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var erased = Tokens(Config.erase);                                            // (n_e·S, D)
-        var target = Tokens(Config.erase.Select(_ => Config.neutral));                 // the target's tokens, position by position
+        var target = Tokens(Config.erase.Select(Config.TargetOf));                   // the target's tokens, position by position
         var preserved = Config.preserve.Count > 0 ? Tokens(Config.preserve) : null;
         double erasedBefore = 0, erasedAfter = 0, preservedShift = 0;
         var layers = 0;

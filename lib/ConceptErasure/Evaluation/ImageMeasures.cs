@@ -5,6 +5,8 @@
 //   shape(x, r) = Pearson r of ink(x) and ink(r) over pixels  how much x is drawn where the reference r is
 // so "colour kept, shape lost" is a small colour distance to the c_e image with a falling shape correlation. And the
 // judge's uncertainty: the entropy H = −Σ p log p (nats) of its softmax over all concepts (ln C when it has no idea).
+// For the collapse of Appendix B.4 (erased concepts that all end up drawing the same image): the cosine similarity of
+// the judge's pooled features of two images drawn from the same noise, and its mean over every pair of prompts.
 using ConceptErasure.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -71,5 +73,27 @@ public static class ImageMeasures
         var (p, idx) = logp.exp().max(1);
         var (e, pp, ii) = (entropy.ToDoubles(), p.ToDoubles(), idx.data<long>().ToArray());
         return Enumerable.Range(0, ii.Length).Select(k => new JudgeReading(judge.config.concepts[ii[k]], pp[k], e[k])).ToList();
+    }
+
+    /// <summary>cos(f(a_k), f(b_k)) of the judge's features for each image pair k of two equally long batches.</summary>
+    public static double[] FeatureCosine(ConceptJudge judge, Tensor a, Tensor b)
+    {
+        if (a.size(0) != b.size(0)) throw new ArgumentException($"{a.size(0)} images against {b.size(0)}");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var fa = judge.forward(a).features.to(ScalarType.Float64);
+        var fb = judge.forward(b).features.to(ScalarType.Float64);
+        return nn.functional.cosine_similarity(fa, fb, 1).ToDoubles();
+    }
+
+    /// <summary>Mean of <see cref="FeatureCosine"/> over every pair (i &lt; j) of prompts' image batches drawn from the same
+    /// noises: 1 when all the prompts draw the same image. Needs at least two batches.</summary>
+    public static double MeanPairwiseSimilarity(ConceptJudge judge, IReadOnlyList<Tensor> batches)
+    {
+        if (batches.Count < 2) throw new ArgumentException("pairwise similarity needs at least two prompts");
+        var all = new List<double>();
+        for (var i = 0; i < batches.Count; i++)
+            for (var j = i + 1; j < batches.Count; j++) all.AddRange(FeatureCosine(judge, batches[i], batches[j]));
+        return all.Average();
     }
 }

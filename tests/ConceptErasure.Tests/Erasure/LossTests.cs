@@ -61,7 +61,7 @@ public class LossTests
     {
         var ce = model.Prompts.Encode(c.erase[d.Concept]);
         var trained = HandEpsilon(model, m.Trainable, zt, d.T, ce);
-        var eN = HandEpsilon(model, model.Unet, zt, d.T, model.Prompts.Encode(c.neutral));
+        var eN = HandEpsilon(model, model.Unet, zt, d.T, model.Prompts.Encode(c.targets?[d.Concept] ?? c.neutral));
         var eE = HandEpsilon(model, model.Unet, zt, d.T, ce);
         var target = eN - (eE - eN) * c.EffectiveEta;
         return HandDistance(model, c, d.T, zt, trained, target);
@@ -88,6 +88,33 @@ public class LossTests
         var hz = HandLatent(model, sampler == "frozen" ? model.Unet : m.Trainable, c, d, model.Prompts.Encode("cat"));
         Assert.True(torch.allclose(hz, zt, 1e-6, 1e-6), "z_t differs from direct DDIM sampling");
         Close(HandL1(model, m, c, d, hz), l1.ToDouble());
+    }
+
+    [Fact]
+    public void Each_erased_concept_is_pulled_to_its_own_target_when_targets_are_given()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Create();
+        var c = Config("esd", "cat", "truck") with { targets = ["dog", "bus"] };
+        using var m = (Esd)Eraser.Create(model, c.Validate(model));
+        Perturb(m);
+        Assert.Equal("bus", c.TargetOf("truck"));
+        Assert.Equal("", (c with { targets = null }).TargetOf("truck"));
+        for (var concept = 0; concept < 2; concept++)
+        {
+            var d = FixedDraw(model, concept, tEnc: 4, t: 437);
+            var (zt, l1) = m.Losses(d);
+            Close(HandL1(model, m, c, d, zt), l1.ToDouble());
+            // and not to "": the same draw under the shared target gives another loss
+            Assert.NotEqual(HandL1(model, m, c with { targets = null }, d, zt), l1.ToDouble(), 6);
+        }
+        var bad = Assert.Throws<ErasureConfigException>(() => (Config("esd", "cat", "truck") with { targets = ["dog"] }).Validate(model));
+        Assert.Contains(bad.Problems, p => p.Contains("1 prompts for 2 erased concepts"));
+        bad = Assert.Throws<ErasureConfigException>(() => (Config("esd", "cat", "truck") with { targets = ["truck", "dog"] }).Validate(model));
+        Assert.Contains(bad.Problems, p => p.Contains("target 'truck' is also to be erased"));
+        bad = Assert.Throws<ErasureConfigException>(() => (Config("esd", "cat", "truck") with { targets = ["dgo", "dog"] }).Validate(model));
+        Assert.Contains(bad.Problems, p => p.Contains("target 'dgo'"));
+        Assert.Equal(["dog", "bus"], ErasureConfig.FromJson(c.ToJson()).targets);
     }
 
     [Theory]
