@@ -23,6 +23,8 @@ namespace ConceptErasure.Cli.Commands;
 
 internal static class SpectrumCommand
 {
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public const string OriginalFolder = "original", ScoresFile = "clip-scores.csv", SensitivityFile = "sensitivity.csv", DoneFile = "done.json";
 
     public static Command Create()
@@ -91,7 +93,8 @@ internal static class SpectrumCommand
             CommandSupport.SetThreads(r.GetValue(threads), Environment.ProcessorCount);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var manifest = new JsonObject { ["status"] = "Running", ["options"] = options, ["versions"] = JsonSerializer.SerializeToNode(TorchRuntime.Versions), ["runs"] = new JsonObject() };
-            AtomicFile.WriteAllText(manifestPath, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            void SaveManifest() => AtomicFile.WriteAllText(manifestPath, manifest.ToJsonString(Indented) + "\n");
+            SaveManifest();
             using var m = FoundationModel.Load(modelDir);
             using var j = ConceptJudge.Load(r.GetValue(judge));
             using var clip = ClipModel.Load(r.GetValue(clipDir));
@@ -136,16 +139,14 @@ internal static class SpectrumCommand
                 File.Copy(Path.Combine(s.Folder, ErasureResult.HistoryFile), Path.Combine(dir, ErasureResult.HistoryFile), overwrite: true);
                 var delta = ClipDelta.Delta(original, scores);
                 var done = new JsonObject { ["run"] = s.Provenance.DeepClone(), ["seconds"] = Math.Round(runClock.Elapsed.TotalSeconds, 1) };
-                AtomicFile.WriteAllText(Path.Combine(dir, DoneFile), done.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                AtomicFile.WriteAllText(Path.Combine(dir, DoneFile), done.ToJsonString(Indented) + "\n");
                 manifest["runs"]![s.Name] = done.DeepClone();
-                AtomicFile.WriteAllText(manifestPath, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                SaveManifest();
                 Console.WriteLine(FormattableString.Invariant($"[{index}/{subjects.Count}] {s.Name}: mean CLIP δ {delta.Average(d => d.Delta.Mean):F2} in {runClock.Elapsed.TotalSeconds:F0} s"));
             }
             manifest["status"] = "Completed";
-            manifest["wall_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
-            var peak = ErasureResult.PeakResidentBytes();
-            manifest["peak_rss_mib"] = peak is { } b ? Math.Round(b / 1048576.0, 1) : null;
-            AtomicFile.WriteAllText(manifestPath, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            AuditFiles.Finish(manifest, clock.Elapsed.TotalSeconds);
+            SaveManifest();
             Console.WriteLine($"wrote {outDir}");
         }));
         return cmd;

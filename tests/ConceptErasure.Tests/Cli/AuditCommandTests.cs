@@ -76,13 +76,7 @@ public class AuditCommandTests
     public void Bad_input_is_refused_before_any_work()
     {
         using var w = new Workspace();
-        void Refused(string expected, params string[] args)
-        {
-            var (code, stdout, stderr) = Run(args);
-            Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
-            Assert.Contains(expected, stderr);
-            Assert.False(Directory.Exists(w.Out), "nothing may be written");
-        }
+        void Refused(string expected, params string[] args) => CliTestSupport.AssertRefused(Run, w.Out, expected, args);
         Refused("ψ must lie in [0, 1]", [.. w.Args("audit", w.Erased), "--psi", "0", "0.5", "1.5"]);
         Refused("not an erase run folder", w.Args("audit", w.Judge));
         Refused("no such folder", w.Args("audit", Path.Combine(w.Dir.FullName, "nowhere")));

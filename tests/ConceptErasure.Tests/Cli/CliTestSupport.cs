@@ -18,4 +18,14 @@ internal static class CliTestSupport
         try { return (root.Parse(args).Invoke(), so.ToString(), se.ToString()); }
         finally { Console.SetOut(o); Console.SetError(e); }
     }
+
+    /// <summary>Bad input is one clear message: exit code 1, <paramref name="expected"/> on stderr, and nothing written
+    /// to <paramref name="outDir"/>.</summary>
+    public static void AssertRefused(Func<string[], (int code, string stdout, string stderr)> run, string outDir, string expected, string[] args)
+    {
+        var (code, stdout, stderr) = run(args);
+        Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
+        Assert.Contains(expected, stderr);
+        Assert.False(Directory.Exists(outDir), "nothing may be written");
+    }
 }

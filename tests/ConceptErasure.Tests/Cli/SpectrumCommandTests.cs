@@ -79,13 +79,7 @@ public class SpectrumCommandTests
     public void Bad_input_is_refused_before_any_work()
     {
         using var w = new Workspace();
-        void Refused(string expected, params string[] args)
-        {
-            var (code, stdout, stderr) = Run(args);
-            Assert.True(code == 1, $"exit {code}: {stderr}{stdout}");
-            Assert.Contains(expected, stderr);
-            Assert.False(Directory.Exists(w.Out), "nothing may be written");
-        }
+        void Refused(string expected, params string[] args) => CliTestSupport.AssertRefused(Run, w.Out, expected, args);
         Refused("--images must lie in", w.Common("spectrum", w.Erased, "--images", "0"));
         Refused("not an erase run folder", w.Args("spectrum", w.Judge));
         Refused("no concept set named", w.Common("spectrum", w.Erased, "--concepts", "no-such-set", "--images", "2"));
