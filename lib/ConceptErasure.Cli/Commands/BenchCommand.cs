@@ -3,6 +3,7 @@
 // Numbers are medians over repeated runs; nothing here is a pass/fail test, the table is for people to read.
 // `workbook bench sampling` times the sampling unit — 16 images, 50 DDIM steps with classifier-free
 // guidance, shipped model — per thread count, with the share spent in the UNet.
+// `workbook bench adversary` compares AP-Gumbel with and without batched ascent sampling (AdversaryBench.cs).
 // `workbook bench unet-reference` writes the shipped UNet's output on fixed inputs for the PyTorch reference
 // (tests/reference/unet_reference.py parity) and times the same training step that script's `bench` times.
 using ConceptErasure.Data;
@@ -48,6 +49,7 @@ internal static class BenchCommand
         foreach (var o in new Option[] { refOut, refModel, refSteps, refBatch, threads }) refCmd.Options.Add(o);
         refCmd.SetAction(r => UNetReference(r.GetValue(refModel)!, r.GetValue(refOut), r.GetValue(refSteps), r.GetValue(refBatch), r.GetValue(threads)));
         bench.Subcommands.Add(refCmd);
+        bench.Subcommands.Add(AdversaryBench.Create());
         return bench;
     }
 

@@ -44,6 +44,7 @@ internal static class EraseCommand
         var topK = new Option<int>("--top-k") { Description = "K nearest words of R (adversarial preservation)", DefaultValueFactory = _ => d.top_k };
         var candidates = new Option<int>("--candidates") { Description = "N candidates after k-means thinning", DefaultValueFactory = _ => d.candidates };
         var temperature = new Option<double>("--temperature") { Description = "Gumbel-Softmax temperature", DefaultValueFactory = _ => d.temperature };
+        var adversaryLr = new Option<double>("--adversary-lr") { Description = "Adam learning rate of π (0 = uniform π: random candidates)", DefaultValueFactory = _ => d.adversary_lr };
         var innerSteps = new Option<int>("--inner-steps") { Description = "ascent steps of π per θ′ update", DefaultValueFactory = _ => d.inner_steps };
         var pgdSteps = new Option<int>("--pgd-steps") { Description = "PGD ascent steps of c_a per θ′ update", DefaultValueFactory = _ => d.pgd_steps };
         var pgdLr = new Option<double>("--pgd-lr") { Description = "PGD step size (relative to ‖c_a‖)", DefaultValueFactory = _ => d.pgd_lr };
@@ -64,7 +65,7 @@ internal static class EraseCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "updates between checkpoints of θ′ and the method's state (0 = only when stopped)", DefaultValueFactory = _ => 25 };
         var cmd = new Command("erase", "Erase concepts from the foundation model and evaluate the result. " + ExitCode.Help)
         {
-            concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, targets, topK, candidates, temperature, innerSteps, pgdSteps, pgdLr,
+            concepts, configFile, method, group, iterations, lr, lambda, eta, preserve, targets, topK, candidates, temperature, adversaryLr, innerSteps, pgdSteps, pgdLr,
             sampler, ztReuse, ddimSteps, lossSpace, seed, model, judge, output, overwrite, resume, checkpointEvery, evalImages, evalPreserved, evalSeed, threads,
         };
 
@@ -83,7 +84,7 @@ internal static class EraseCommand
                 method = Pick(method, config.method), parameters = Pick(group, config.parameters), iterations = Pick(iterations, config.iterations),
                 lr = Pick(lr, config.lr), lambda = Pick(lambda, config.lambda), eta = Pick(eta, config.eta), preserve = Pick(preserve, config.preserve.ToArray()),
                 targets = r.GetResult(targets) is { Implicit: false } ? r.GetValue(targets) : config.targets,
-                top_k = Pick(topK, config.top_k), candidates = Pick(candidates, config.candidates), temperature = Pick(temperature, config.temperature),
+                top_k = Pick(topK, config.top_k), candidates = Pick(candidates, config.candidates), temperature = Pick(temperature, config.temperature), adversary_lr = Pick(adversaryLr, config.adversary_lr),
                 inner_steps = Pick(innerSteps, config.inner_steps), pgd_steps = Pick(pgdSteps, config.pgd_steps), pgd_lr = Pick(pgdLr, config.pgd_lr),
                 sampler = Pick(sampler, config.sampler), zt_reuse = Pick(ztReuse, config.zt_reuse), ddim_steps = Pick(ddimSteps, config.ddim_steps),
                 loss_space = Pick(lossSpace, config.loss_space), seed = Pick(seed, config.seed),

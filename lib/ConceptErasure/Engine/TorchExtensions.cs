@@ -166,8 +166,22 @@ public static class Functional
     public static Tensor gumbel_softmax(Tensor logits, double tau = 1, bool hard = false, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
+        return gumbel_softmax(logits, gumbel_noise(logits, generator), tau, hard).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>g = −log(−log u), u ~ U(0, 1), shaped like the logits: the random part of a Gumbel-Softmax sample,
+    /// drawn apart so that the sample can be recomputed when the logits change (the same draw as gumbel_softmax's).</summary>
+    public static Tensor gumbel_noise(Tensor logits, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
         var u = Rng.rand(logits.shape, generator, logits.device, logits.dtype);
-        var gumbel = -(-u.clamp_min(1e-20).log()).clamp_min(1e-20).log();
+        return (-(-u.clamp_min(1e-20).log()).clamp_min(1e-20).log()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The Gumbel-Softmax sample of given noise g: softmax((logits + g)/τ), hard = straight-through one-hot.</summary>
+    public static Tensor gumbel_softmax(Tensor logits, Tensor gumbel, double tau, bool hard)
+    {
+        using var scope = NewDisposeScope();
         var soft = ((logits + gumbel) / tau).softmax(-1);
         if (!hard) return soft.MoveToOuterDisposeScope();
         var index = soft.argmax(-1);

@@ -100,69 +100,90 @@ public sealed class AdversarialPreservation : ErasureMethod
     /// <summary>G(π): a hard Gumbel-Softmax sample (N) at the configured temperature — one-hot forward, soft gradient —
     /// and the index it selects.</summary>
     public (Tensor selection, int index) Sample(Adversary adversary)
+        => Sample(adversary, Functional.gumbel_noise(adversary.Logits, Generator));
+
+    /// <summary>G(π) for given Gumbel noise (N): the same sample recomputed after π has moved.</summary>
+    (Tensor selection, int index) Sample(Adversary adversary, Tensor gumbel)
     {
-        var g = Functional.gumbel_softmax(adversary.Logits, Config.temperature, hard: true, generator: Generator);    // (N)
+        var g = Functional.gumbel_softmax(adversary.Logits, gumbel, Config.temperature, hard: true);        // (N)
         using var _ = no_grad();
         using var argmax = g.argmax();
         return (g, (int)argmax.ToDouble());
     }
 
-    /// <summary>L1 and L2 of one draw for the θ′ update, c_a = selection·M held fixed (no gradient into π).</summary>
-    public (Tensor zt, Tensor za, Tensor l1, Tensor l2) Losses(ErasureDraw d, Tensor selection)
+    /// <summary>L1 and L2 of one draw for the θ′ update, c_a = selection·M held fixed (no gradient into π); z_t and z_a
+    /// are sampled unless given.</summary>
+    public (Tensor zt, Tensor za, Tensor l1, Tensor l2) Losses(ErasureDraw d, Tensor selection, Tensor? zt = null, Tensor? za = null)
     {
         var concept = Config.erase[d.Concept];
         var ca = adversaries[d.Concept].Mix(selection.detach());                       //    c_a = G(π)·M          (1, S, D)
-        var z = SampleLatents(d, torch.cat([Context(concept), ca])).chunk(2);          // 1. z_t, z_a from one z_T   (1, C, h, w) each
-        var (zt, za) = (z[0], z[1]);
+        if (zt is null || za is null)
+        {
+            var z = SampleLatents(d, torch.cat([Context(concept), ca])).chunk(2);      // 1. z_t, z_a from one z_T   (1, C, h, w) each
+            (zt, za) = (z[0], z[1]);
+        }
         var l1 = ErasureLoss(zt, d.T, concept);                                        // 2. L1 at z_t
         var l2 = PreservationLoss(za, d.T, ca);                                        // 3. L2 at z_a
         return (zt, za, l1, l2);
     }
 
-    /// <summary>L2 of one draw for the ascent, with gradient into π through c_a = selection·M.</summary>
-    public (Tensor za, Tensor l2) AscentLoss(ErasureDraw d, Tensor selection)
+    /// <summary>L2 of one draw for the ascent, with gradient into π through c_a = selection·M; z_a sampled unless given.</summary>
+    public (Tensor za, Tensor l2) AscentLoss(ErasureDraw d, Tensor selection, Tensor? za = null)
     {
         var ca = adversaries[d.Concept].Mix(selection);                                 //    c_a, differentiable in π   (1, S, D)
-        var za = SampleLatents(d, ca);                                                  // 1. z_a (no gradient through sampling)
+        za ??= SampleLatents(d, ca);                                                    // 1. z_a (no gradient through sampling)
         var both = Config.ascent_gradient == ErasureConfig.AscentGradients.Both;
         return (za, PreservationLoss(za, d.T, ca, frozenGradient: both));              // 2. L2(π)
     }
 
     public override IReadOnlyList<ErasureStep> Step(int step)
     {
+        if (Config.batch_ascent) return BatchedStep(step);
         var rows = new List<ErasureStep>();
-
         // 1. θ′ step: min L1 + λ·L2 with c_a ~ G(π_e) fixed
         var d = Draw();
-        var adversary = adversaries[d.Concept];
-        var (selection, index) = Sample(adversary);
-        var (_, _, l1, l2) = Losses(d, selection);
-        var loss = l1 + l2 * Lambda;
-        var value = loss.ToDouble();
-        var applied = UpdateTrainable(loss, value);
-        var (top, p) = adversary.Top();
-        rows.Add(ThetaRow(step, d, l1.ToDouble(), l2.ToDouble(), value, applied) with { Candidate = adversary.Word(index), TopCandidate = top, TopProbability = p });
-        if (!applied) return rows;
-
+        var row = Update(step, d, Functional.gumbel_noise(adversaries[d.Concept].Logits, Generator), null);
+        rows.Add(row);
+        if (!row.Applied) return rows;
         // 2. π steps: max L2, each on a fresh draw
         for (var k = 0; k < Config.inner_steps; k++)
         {
             using var scope = NewDisposeScope();
-            var row = Ascend(step);
-            rows.Add(row);
-            if (!row.Applied) break;
+            var ascent = Ascend(step);
+            rows.Add(ascent);
+            if (!ascent.Applied) break;
         }
         return rows;
+    }
+
+    /// <summary>The θ′ update of one draw: c_a = G(π_e) from the given Gumbel noise, L1 + λ·L2, one Adam step.
+    /// <paramref name="latents"/>: z_t and z_a already sampled for the candidate <c>index</c> (used when G selects it).</summary>
+    ErasureStep Update(int step, ErasureDraw d, Tensor gumbel, (int index, Tensor zt, Tensor za)? latents)
+    {
+        var adversary = adversaries[d.Concept];
+        var (selection, index) = Sample(adversary, gumbel);
+        var hit = latents is { } l && l.index == index;
+        var (_, _, l1, l2) = hit ? Losses(d, selection, latents!.Value.zt, latents.Value.za) : Losses(d, selection);
+        var loss = l1 + l2 * Lambda;
+        var value = loss.ToDouble();
+        var applied = UpdateTrainable(loss, value);
+        var (top, p) = adversary.Top();
+        return ThetaRow(step, d, l1.ToDouble(), l2.ToDouble(), value, applied) with { Candidate = adversary.Word(index), TopCandidate = top, TopProbability = p };
     }
 
     /// <summary>One ascent step of π_e on L2 for a fresh draw; returns its row (not applied when L2 is not finite).</summary>
     public ErasureStep Ascend(int step, ErasureDraw? draw = null)
     {
-        using var timer = Time(Sections.Adversary);
         var d = draw ?? Draw();
+        return Ascend(step, d, Functional.gumbel_noise(adversaries[d.Concept].Logits, Generator), null);
+    }
+
+    ErasureStep Ascend(int step, ErasureDraw d, Tensor gumbel, (int index, Tensor za)? latents)
+    {
+        using var timer = Time(Sections.Adversary);
         var adversary = adversaries[d.Concept];
-        var (selection, index) = Sample(adversary);
-        var (_, l2) = AscentLoss(d, selection);
+        var (selection, index) = Sample(adversary, gumbel);
+        var (_, l2) = latents is { } l && l.index == index ? AscentLoss(d, selection, l.za) : AscentLoss(d, selection);
         var value = l2.ToDouble();
         var applied = double.IsFinite(value);
         if (applied)
@@ -177,6 +198,91 @@ public sealed class AdversarialPreservation : ErasureMethod
         var (top, p) = adversary.Top();
         return new ErasureStep(step, AscentPhase, Config.erase[d.Concept], d.TEnc, d.T, null, value, value, applied)
         { Candidate = adversary.Word(index), TopCandidate = top, TopProbability = p };
+    }
+
+    // ---- batched sampling (batch_ascent) ---------------------------------------------------------------------------
+    // Update k's ascents sample z_a with θ′_k, and so does update k+1's θ′ step; only π moves in between. So the
+    // ascents are run at the start of the next Step, and every z_a and z_t they and the next θ′ step need is sampled
+    // in one batched call. The draws are made in the sequential loop's order (ascent draws, then the θ′ draw, each with
+    // its Gumbel noise), so the random stream is the same; the candidate each sample selects is predicted from π as
+    // it stands before the ascents, and when an ascent has moved π enough to change a selection, that row is sampled
+    // again. What is computed is the sequential loop's, up to float rounding of batched rows.
+    int pendingAscents, pendingStep;
+    long predictions, mispredictions;
+
+    IReadOnlyList<ErasureStep> BatchedStep(int step)
+    {
+        var rows = new List<ErasureStep>();
+        // 0. the draws, in the sequential order: the previous update's ascents, then this update's θ′ draw
+        var ascents = Enumerable.Range(0, pendingAscents).Select(_ => DrawWithNoise()).ToList();
+        var theta = DrawWithNoise();
+        // 1. every latent they need, in one batched sampling, with c_a predicted from π as it is now
+        var requests = new List<(ErasureDraw, Tensor)>();
+        var guess = new List<int>();
+        foreach (var (d, g) in ascents.Append(theta))
+        {
+            var i = Predict(d, g);
+            guess.Add(i);
+            requests.Add((d, adversaries[d.Concept].Mix(OneHot(d, i))));
+        }
+        requests.Add((theta.d, Context(Config.erase[theta.d.Concept])));
+        var z = SampleLatents(requests);
+        // 2. the ascents of the previous update, in order
+        for (var k = 0; k < ascents.Count; k++)
+        {
+            using var scope = NewDisposeScope();
+            var row = Ascend(pendingStep, ascents[k].d, ascents[k].g, (guess[k], z[k]));
+            Count(row, guess[k]);
+            rows.Add(row);
+            if (!row.Applied) { pendingAscents = 0; return rows; }
+        }
+        pendingAscents = 0;
+        // 3. this update's θ′ step; its ascents wait for the next Step (or Flush)
+        var theta_row = Update(step, theta.d, theta.g, (guess[^1], z[^1], z[^2]));
+        Count(theta_row, guess[^1]);
+        rows.Add(theta_row);
+        if (theta_row.Applied) (pendingAscents, pendingStep) = (Config.inner_steps, step);
+        return rows;
+    }
+
+    (ErasureDraw d, Tensor g) DrawWithNoise()
+    {
+        var d = Draw();
+        return (d, Functional.gumbel_noise(adversaries[d.Concept].Logits, Generator));
+    }
+
+    int Predict(ErasureDraw d, Tensor gumbel)
+    {
+        using var _ = no_grad();
+        using var argmax = (adversaries[d.Concept].Logits + gumbel).argmax();
+        return (int)argmax.ToDouble();
+    }
+
+    Tensor OneHot(ErasureDraw d, int index)
+    {
+        var logits = adversaries[d.Concept].Logits;
+        return nn.functional.one_hot(torch.tensor(index, ScalarType.Int64, logits.device), logits.size(0)).to(logits.dtype);   // (N)
+    }
+
+    void Count(ErasureStep row, int guessed)
+    {
+        predictions++;
+        if (row.Candidate != adversaries[Config.erase.ToList().IndexOf(row.Concept)].Word(guessed)) mispredictions++;
+    }
+
+    /// <summary>Runs the ascents deferred by batch_ascent (before a checkpoint and at the end of the run).</summary>
+    public override IReadOnlyList<ErasureStep> Flush()
+    {
+        var rows = new List<ErasureStep>();
+        for (var k = 0; k < pendingAscents; k++)
+        {
+            using var scope = NewDisposeScope();
+            var row = Ascend(pendingStep);
+            rows.Add(row);
+            if (!row.Applied) break;
+        }
+        pendingAscents = 0;
+        return rows;
     }
 
     // ---- resumable state (ErasureState.cs): π of every adversary and their Adam -------------------------------------
@@ -217,7 +323,11 @@ public sealed class AdversarialPreservation : ErasureMethod
                 ["top_probability"] = p,
             };
         }
-        return new JsonObject { ["adversaries"] = o };
+        return new JsonObject
+        {
+            ["adversaries"] = o,
+            ["batched_sampling"] = new JsonObject { ["enabled"] = Config.batch_ascent, ["predicted"] = predictions, ["resampled"] = mispredictions },
+        };
     }
 
     public override void Dispose()

@@ -104,37 +104,49 @@ public static class Eraser
         var rss = new List<(int step, double mib)>();
         void SampleRss(int step) { if (ErasureResult.ResidentBytes() is { } b) rss.Add((step, Math.Round(b / 1048576.0, 1))); }
         SampleRss(0);
-        for (var step = first; step <= updates; step++)
+        // rows of a step (or of work a step deferred, Flush) into the history; the first non-finite row stops the run
+        bool Take(IReadOnlyList<ErasureStep> rows, int step)
         {
-            if (cancel.IsCancellationRequested)
-            {
-                status = ErasureStatus.Cancelled;
-                message = $"cancelled after {done} of {updates} updates";
-                if (ckpt is not null) { Checkpoint(step - 1); message += $"; checkpoint written — continue with --resume"; }
-                break;
-            }
-            IReadOnlyList<ErasureStep> rows;
-            using (NewDisposeScope()) rows = method.Step(step);
             var seconds = secondsBefore + clock.Elapsed.TotalSeconds;
             rows = rows.Select(r => r with { Seconds = seconds }).ToList();
             history.AddRange(rows);
             done += rows.Count(r => r.Phase == ErasureMethod.ThetaPhase && r.Applied);
             onIteration?.Invoke(rows, method);
             var bad = rows.FirstOrDefault(r => !r.Finite);
-            if (bad is not null)
+            if (bad is null) return true;
+            status = ErasureStatus.NonFiniteLoss;
+            message = bad.Phase == ErasureMethod.ThetaPhase
+                ? $"the loss became {bad.Loss} at update {bad.Step} (L1 {bad.L1}, L2 {bad.L2}); that update was not applied, so θ′ keeps the parameters of update {done}"
+                : $"the adversary's L2 became {bad.Loss} after update {bad.Step}; θ′ keeps the parameters of update {done}, whose loss was finite";
+            log?.WriteLine($"stopped: {message}");
+            return false;
+        }
+        IReadOnlyList<ErasureStep> Flush() { using (NewDisposeScope()) return method.Flush(); }
+        var stopped = false;
+        for (var step = first; step <= updates; step++)
+        {
+            if (cancel.IsCancellationRequested)
             {
-                status = ErasureStatus.NonFiniteLoss;
-                message = bad.Phase == ErasureMethod.ThetaPhase
-                    ? $"the loss became {bad.Loss} at update {step} (L1 {bad.L1}, L2 {bad.L2}); that update was not applied, so θ′ keeps the parameters of update {done}"
-                    : $"the adversary's L2 became {bad.Loss} after update {step}; θ′ keeps the parameters of update {done}, whose loss was finite";
-                log?.WriteLine($"stopped: {message}");
+                status = ErasureStatus.Cancelled;
+                message = $"cancelled after {done} of {updates} updates";
+                var flushed = Take(Flush(), step - 1);
+                if (ckpt is not null && flushed) { Checkpoint(step - 1); message += $"; checkpoint written — continue with --resume"; }
+                stopped = true;
                 break;
             }
+            IReadOnlyList<ErasureStep> rows;
+            using (NewDisposeScope()) rows = method.Step(step);
+            if (!Take(rows, step)) { stopped = true; break; }
             if (step % Math.Min(config.log_every, 25) == 0 || step == updates) SampleRss(step);
-            if (ckpt is not null && checkpointing!.Every > 0 && step % checkpointing.Every == 0 && step < updates) Checkpoint(step);
+            if (ckpt is not null && checkpointing!.Every > 0 && step % checkpointing.Every == 0 && step < updates)
+            {
+                if (!Take(Flush(), step)) { stopped = true; break; }
+                Checkpoint(step);
+            }
             if (log is not null && (step % config.log_every == 0 || step == updates))
                 log.WriteLine(ProgressLine(history, step, updates, config, loopClock.Elapsed.TotalSeconds) + (rss.Count > 0 ? FormattableString.Invariant($"  RSS {rss[^1].mib:F0} MiB") : ""));
         }
+        if (!stopped) Take(Flush(), updates);
         var loopSeconds = loopClock.Elapsed.TotalSeconds;
 
         // 3. trained tensors, manifest

@@ -54,8 +54,11 @@ public sealed record ErasureConfig
     public int top_k { get; init; } = 1000;          // K: words of R nearest to c_e (L2 between flattened text-encoder outputs)
     public int candidates { get; init; } = 100;      // N: k-means centres over the K distances → ≤ N candidates per c_e
     public double temperature { get; init; } = 2.0;  // Gumbel-Softmax temperature τ (hard, straight-through)
-    public double adversary_lr { get; init; } = 1e-2;  // Adam learning rate of the logits π ("gumbel_lr")
+    public double adversary_lr { get; init; } = 1e-2;  // Adam learning rate of the logits π ("gumbel_lr"); 0 = π stays uniform while every
+                                                       //   draw still happens: random candidates, the control paired draw by draw with any run
     public int inner_steps { get; init; } = 1;       // ascent steps on π per θ′ update, each on a fresh draw (ablations: 2, 4, 8)
+    public bool batch_ascent { get; init; } = true;   // sample each update's ascent z_a in one batch with the next θ′ step's z_t and z_a (they use the
+                                                     //   same θ′); the same computation with fewer UNet calls (AdversarialPreservation.cs); false = one call each
     public string ascent_gradient { get; init; } = AscentGradients.Both;  // both: ∇ through ε_θ′ and ε_θ (the equation) | trainable: ε_θ detached (the code)
 
     // ---- adversarial PGD ----------------------------------------------------------------------------------------
@@ -174,7 +177,7 @@ public sealed record ErasureConfig
             if (candidates < 1) p.Add($"candidates (N) must be ≥ 1, got {candidates}");
             if (candidates > top_k) p.Add($"candidates N = {candidates} > top_k K = {top_k}: k-means cannot keep more words than it clusters");
             Positive("temperature", temperature);
-            Positive("adversary_lr", adversary_lr);
+            NonNegative("adversary_lr", adversary_lr);
             if (inner_steps < 0) p.Add($"inner_steps must be ≥ 0, got {inner_steps}");
             if (vocabulary is null || vocabulary.Count == 0) p.Add("adversarial_preservation needs a vocabulary R to search (e.g. CandidateSearch.SearchWords(index))");
         }

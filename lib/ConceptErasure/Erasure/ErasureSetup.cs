@@ -108,6 +108,10 @@ public abstract partial class ErasureMethod : IDisposable
     /// it). Returns the rows for the history; a row with a non-finite loss was not applied.</summary>
     public abstract IReadOnlyList<ErasureStep> Step(int step);
 
+    /// <summary>Work a step deferred to share it with the next step (AP's ascents, batch_ascent), done now: run by the
+    /// loop before a checkpoint and after the last step. Returns its rows for the history.</summary>
+    public virtual IReadOnlyList<ErasureStep> Flush() => [];
+
     /// <summary>θ′ updates the run makes: the config's iterations (1 for a closed-form edit such as UCE).</summary>
     public virtual int Updates => Config.iterations;
 
@@ -161,10 +165,10 @@ public abstract partial class ErasureMethod : IDisposable
         var t = CellWidth * tEnc + RandInt(CellWidth);
         if (startNoise is null || drawsOnNoise >= Config.zt_reuse)
         {
-            ClearTrajectories();
             startNoise?.Dispose();
             using (var scope = NewDisposeScope())
                 startNoise = Pipeline.InitialNoise(1, Generator).DetachFromDisposeScope();       // (1, C, h, w)
+            startNoiseKey = ValueKey(startNoise);
             drawsOnNoise = 0;
         }
         drawsOnNoise++;
@@ -172,6 +176,7 @@ public abstract partial class ErasureMethod : IDisposable
     }
 
     Tensor? startNoise;
+    string? startNoiseKey;
     int drawsOnNoise;
     /// <summary>Trajectories sampled since the current z_T was drawn, by (start noise, prompt): element k holds the
     /// latents after k DDIM steps (element 0 is the start noise itself).</summary>
@@ -182,6 +187,18 @@ public abstract partial class ErasureMethod : IDisposable
         foreach (var levels in trajectories.Values)
             foreach (var z in levels) z.Dispose();
         trajectories.Clear();
+    }
+
+    /// <summary>Drops the trajectories of earlier start noises. Run after sampling rather than when a new z_T is drawn,
+    /// so that a draw made before it (sampled in the same batch as a later draw) still continues its own trajectories.</summary>
+    void DropOldTrajectories()
+    {
+        if (startNoiseKey is null) return;                                                     // no draw made yet (draws made by hand)
+        foreach (var key in trajectories.Keys.Where(k => !k.StartsWith(startNoiseKey, StringComparison.Ordinal)).ToList())
+        {
+            foreach (var z in trajectories[key]) z.Dispose();
+            trajectories.Remove(key);
+        }
     }
 
     /// <summary>A key for a tensor's values (a start noise, a context row): a hash of its float32 bytes.</summary>
@@ -203,33 +220,43 @@ public abstract partial class ErasureMethod : IDisposable
     public int DenoiseSteps(int tEnc) => Config.ddim_steps - 1 - tEnc;
 
     /// <summary>z_t for each context row: guided DDIM (scale <c>guidance</c>, unconditional "", η = 0) from the draw's
-    /// start noise, without gradient. contexts (B, S, D) → (B, C, h, w); every row shares z_T. A row whose prompt was
-    /// already sampled under the same z_T continues that trajectory (or reads it, when it is deep enough); rows that
-    /// stand at the same DDIM step advance together in one batch.</summary>
+    /// start noise, without gradient. contexts (B, S, D) → (B, C, h, w); every row shares z_T.</summary>
     public Tensor SampleLatents(ErasureDraw draw, Tensor contexts)
+    {
+        using var scope = NewDisposeScope();
+        var B = (int)contexts.size(0);
+        var rows = Enumerable.Range(0, B).Select(b => (draw, contexts.narrow(0, b, 1))).ToList();
+        return torch.cat(SampleLatents(rows).ToArray()).MoveToOuterDisposeScope();             // (B, C, h, w)
+    }
+
+    /// <summary>z_t of several (draw, context (1, S, D)) rows, each from its own draw's start noise down to its own
+    /// t_enc, in as few UNet calls as possible: a row whose prompt was already sampled under the same z_T continues
+    /// that trajectory (or reads it, when it is deep enough), and rows that stand at the same DDIM step advance
+    /// together in one batch — the batch changes how many rows one call carries, not what any row computes.
+    /// Returns (1, C, h, w) per row, owned by the caller's dispose scope.</summary>
+    public IReadOnlyList<Tensor> SampleLatents(IReadOnlyList<(ErasureDraw draw, Tensor context)> rows)
     {
         using var timer = Time(Sections.Sampling);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var B = (int)contexts.size(0);
-        var depth = DenoiseSteps(draw.TEnc);
-        // 1. one trajectory per row (rows with the same prompt share it)
-        var noiseKey = ValueKey(draw.Noise);
+        var B = rows.Count;
+        // 1. one trajectory per row (rows with the same start noise and prompt share it)
         var paths = new List<Tensor>[B];
         var rowContext = new Tensor[B];
+        var depth = rows.Select(r => DenoiseSteps(r.draw.TEnc)).ToArray();
         for (var b = 0; b < B; b++)
         {
-            rowContext[b] = contexts.narrow(0, b, 1).detach();                                 // (1, S, D)
-            var key = noiseKey + ValueKey(rowContext[b]);
+            rowContext[b] = rows[b].context.detach();                                          // (1, S, D)
+            var key = ValueKey(rows[b].draw.Noise) + ValueKey(rowContext[b]);
             if (!trajectories.TryGetValue(key, out var path))
-                trajectories[key] = path = [draw.Noise.clone().DetachFromDisposeScope()];
+                trajectories[key] = path = [rows[b].draw.Noise.clone().DetachFromDisposeScope()];
             paths[b] = path;
         }
-        // 2. advance the shallowest trajectories one step at a time until every row is at `depth`
+        // 2. advance the shallowest trajectories one step at a time until every row is at its depth
         var uncond = Context("");                                                              // (1, S, D)
         while (true)
         {
-            var behind = Enumerable.Range(0, B).Where(b => paths[b].Count - 1 < depth).GroupBy(b => paths[b]).Select(g => g.First()).ToList();
+            var behind = Enumerable.Range(0, B).Where(b => paths[b].Count - 1 < depth[b]).GroupBy(b => paths[b]).Select(g => g.First()).ToList();
             if (behind.Count == 0) break;
             var level = behind.Min(b => paths[b].Count - 1);
             var batch = behind.Where(b => paths[b].Count - 1 == level).ToList();
@@ -240,8 +267,10 @@ public abstract partial class ErasureMethod : IDisposable
             var next = Pipeline.Denoise(SamplerUnet, z, c, u, sampling, level, level + 1).chunk(batch.Count);
             for (var i = 0; i < batch.Count; i++) paths[batch[i]].Add(next[i].clone().DetachFromDisposeScope());
         }
-        // 3. the latents at `depth` for every row
-        return torch.cat(paths.Select(p => p[depth]).ToArray()).MoveToOuterDisposeScope();          // (B, C, h, w)
+        // 3. the latents at each row's depth; trajectories of an earlier z_T are no longer needed
+        var result = Enumerable.Range(0, B).Select(b => paths[b][depth[b]].clone().MoveToOuterDisposeScope()).ToList();
+        DropOldTrajectories();
+        return result;
     }
 
     // ---- 3. ε̂ and the loss space ------------------------------------------------------------------------------

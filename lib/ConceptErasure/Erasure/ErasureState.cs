@@ -51,6 +51,7 @@ public abstract partial class ErasureMethod
         ClearTrajectories();
         startNoise?.Dispose();
         startNoise = tensors.TryGetValue("draw/noise", out var noise) ? noise.clone().DetachFromDisposeScope() : null;
+        startNoiseKey = startNoise is null ? null : ValueKey(startNoise);
         drawsOnNoise = (int?)json["draws_on_noise"] ?? 0;
         var i = 0;
         foreach (var node in json["trajectories"]?.AsArray() ?? [])

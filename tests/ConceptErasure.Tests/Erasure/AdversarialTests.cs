@@ -126,6 +126,36 @@ public class AdversarialTests
         Assert.All(result.History, r => Assert.Contains(r.Candidate, adversaries[r.Concept]!["candidates"]!.AsArray().Select(x => (string)x!["word"]!)));
     }
 
+    [Theory]
+    [InlineData(1, 0.01)]      // the defaults' adversary: π hardly moves, every predicted c_a holds
+    [InlineData(2, 2.0)]       // a fast adversary with two inner steps: ascents change selections, rows are resampled
+    public void BatchedAscentSamplingComputesTheSequentialLoop(int innerSteps, double adversaryLr)
+    {
+        using var scope = NewDisposeScope();
+        using var model = Create();
+        // two concepts, a start noise every 3 draws (draws of one batch straddle a new z_T), a checkpoint-free run
+        var c = Config("adversarial_preservation", "cat", "truck") with { inner_steps = innerSteps, adversary_lr = adversaryLr, iterations = 8, ddim_steps = 6, zt_reuse = 3 };
+        using var sequential = Eraser.Run(model, c with { batch_ascent = false });
+        using var batched = Eraser.Run(model, c with { batch_ascent = true });
+        Assert.Equal(ErasureStatus.Completed, batched.Status);
+        // the same rows in the same order: every draw, selection and candidate; losses up to float rounding
+        Assert.Equal(8 * (1 + innerSteps), batched.History.Count);
+        Assert.Equal(sequential.History.Select(r => (r.Step, r.Phase, r.Concept, r.TEnc, r.T, r.Candidate)),
+            batched.History.Select(r => (r.Step, r.Phase, r.Concept, r.TEnc, r.T, r.Candidate)));
+        foreach (var (a, b) in sequential.History.Zip(batched.History)) Close(a.Loss, b.Loss, rtol: 1e-4);
+        foreach (var (k, t) in sequential.Trained) Assert.True(MeanSquare(t, batched.Trained[k]) < 1e-12, k);
+        foreach (var concept in c.erase)
+        {
+            var pa = sequential.Manifest["method_facts"]!["adversaries"]![concept]!["candidates"]!.AsArray().Select(x => (double)x!["probability"]!);
+            var pb = batched.Manifest["method_facts"]!["adversaries"]![concept]!["candidates"]!.AsArray().Select(x => (double)x!["probability"]!);
+            foreach (var (x, y) in pa.Zip(pb)) Assert.True(Math.Abs(x - y) < 1e-4, $"π {x} vs {y}");   // Adam at lr 2 magnifies rounding
+        }
+        var facts = batched.Manifest["method_facts"]!["batched_sampling"]!;
+        Assert.Equal(8 * (1 + innerSteps) - innerSteps, (long)facts["predicted"]!);   // all but the last update's ascents (Flush)
+        if (adversaryLr > 1) Assert.True((long)facts["resampled"]! > 0, "the fast adversary should change some selection");
+        else Assert.Equal(0L, (long)facts["resampled"]!);
+    }
+
     [Fact]
     public void PgdMovesTheEmbeddingByTheNormalisedStep()
     {

@@ -43,7 +43,7 @@ public class EraserTests(ITestOutputHelper output)
         using var model = Create();
         using var cancel = new CancellationTokenSource();
         var c = Config("adversarial_preservation", "cat") with { iterations = 10, ddim_steps = 5 };
-        using var result = Eraser.Run(model, c, cancel: cancel.Token, onIteration: (rows, _) => { if (rows[0].Step == 2) cancel.Cancel(); });
+        using var result = Eraser.Run(model, c, cancel: cancel.Token, onIteration: (rows, _) => { if (rows.Any(r => r.Phase == ErasureMethod.ThetaPhase && r.Step == 2)) cancel.Cancel(); });
         Assert.Equal(ErasureStatus.Cancelled, result.Status);
         Assert.Equal(2, result.IterationsDone);
         Assert.Equal(4, result.History.Count);
