@@ -17,7 +17,7 @@ public class ClipDeltaTests
 {
     static readonly ClipDeltaOptions Options = new() { images = 3, seed = 40, sampling = new SamplingOptions { steps = 3 }, template = "{concept}" };
 
-    static ClipModel TinyClip(FoundationModel model)
+    internal static ClipModel TinyClip(FoundationModel model)
     {
         var clip = new ClipModel(new ClipConfig { text = model.Config.text_encoder, vision_channels = [8, 8, 8], image_size = 4 });
         using (var g = ConceptErasure.Engine.Rng.Create(21))
