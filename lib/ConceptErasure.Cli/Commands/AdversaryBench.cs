@@ -19,10 +19,11 @@ internal static class AdversaryBench
         var updates = new Option<int>("--updates") { Description = "θ′ updates per run", DefaultValueFactory = _ => 30 };
         var reps = new Option<int>("--reps") { Description = "repetitions of the pair (median reported)", DefaultValueFactory = _ => 3 };
         var adversaryLr = new Option<double>("--adversary-lr") { Description = "π's learning rate (a faster adversary changes more predicted selections)", DefaultValueFactory = _ => new ErasureConfig().adversary_lr };
+        var innerSteps = new Option<int>("--inner-steps") { Description = "ascent steps of π per θ′ update (each one more batched row)", DefaultValueFactory = _ => new ErasureConfig().inner_steps };
         var model = new Option<string>("--model") { Description = "foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
         var threads = CommandSupport.ThreadsOption();
         var cmd = new Command("adversary", "AP-Gumbel updates/s with and without batched ascent sampling, side by side, and whether both compute the same run.")
-            { concepts, updates, reps, adversaryLr, model, threads };
+            { concepts, updates, reps, adversaryLr, innerSteps, model, threads };
         cmd.SetAction(r => CommandSupport.Guard(() =>
         {
             CommandSupport.SetThreads(r.GetValue(threads));
@@ -34,9 +35,9 @@ internal static class AdversaryBench
             var config = new ErasureConfig
             {
                 method = ErasureConfig.Methods.AdversarialPreservation, erase = r.GetValue(concepts)!, iterations = n, log_every = int.MaxValue,
-                adversary_lr = r.GetValue(adversaryLr), vocabulary = CandidateSearch.SearchWords(data.Index, m.Tokenizer),
+                adversary_lr = r.GetValue(adversaryLr), inner_steps = r.GetValue(innerSteps), vocabulary = CandidateSearch.SearchWords(data.Index, m.Tokenizer),
             }.Validate(m);
-            Console.WriteLine($"AP-Gumbel on '{string.Join("', '", config.erase)}', {n} updates, π lr {config.adversary_lr}, {TorchSharp.torch.get_num_threads()} thread(s); median of {repetitions} (the variants alternate)");
+            Console.WriteLine($"AP-Gumbel on '{string.Join("', '", config.erase)}', {n} updates, π lr {config.adversary_lr}, {config.inner_steps} inner step(s), {TorchSharp.torch.get_num_threads()} thread(s); median of {repetitions} (the variants alternate)");
             Console.WriteLine();
             var runs = new Dictionary<bool, List<(double loop, double sampling, long predicted, long resampled)>> { [false] = [], [true] = [] };
             var histories = new Dictionary<bool, IReadOnlyList<ErasureStep>>();

@@ -92,12 +92,21 @@ internal static class EraseCommand
             if (config.erase.Count == 0) throw new ArgumentException("name at least one concept to erase, e.g. workbook erase \"delivery truck\"");
             var data = EmojiData.Load();
             // a concept may be given in another case or as the emoji itself: the run uses its canonical name
-            var resolved = config.erase.Select(c => data.Index.Resolve(c).Name).ToArray();
+            // … or a style prompt "<style> style" of a style the model was trained on (the style task: erase an art style)
+            var resolved = config.erase.Select(c => StylePrompt(c) ?? data.Index.Resolve(c).Name).ToArray();
             foreach (var (given, name) in config.erase.Zip(resolved).Where(p => p.First != p.Second))
                 Console.WriteLine($"'{Suggestions.Shown(given)}' is the concept '{name}'");
             config = config with { erase = resolved };
             var erase = config.erase.ToArray();
             var evalN = r.GetValue(evalImages);
+            if (erase.Any(c => StylePrompt(c) is not null))
+            {
+                // ESR/PSR score concepts; a style's scores are StyleErasure's (notebook 04), not this command's
+                if (r.GetResult(evalImages) is { Implicit: false } && evalN > 0)
+                    throw new ArgumentException("--eval-images scores erased concepts (ESR/PSR); a style prompt has none: give --eval-images 0 (score styles with Evaluation/StyleErasure, notebook 04)");
+                if (evalN > 0) Console.WriteLine("style prompt erased: no ESR/PSR evaluation (score styles with Evaluation/StyleErasure, notebook 04)");
+                evalN = 0;
+            }
             if (evalN < 0 || evalN > ErasureEvaluation.MaxImagesPerConcept)
                 throw new ArgumentException($"--eval-images must lie in [0, {ErasureEvaluation.MaxImagesPerConcept}] (images per concept), got {evalN}");
 
@@ -180,6 +189,16 @@ internal static class EraseCommand
         if (!new ConceptErasure.Training.Checkpoint(dir).Exists)
             throw new InvalidOperationException($"--resume: {dir} ({status}) has no checkpoint yet (it stopped before its first, every {checkpointing.Every} updates): run it again with --overwrite");
         return null;
+    }
+
+    /// <summary>"twitter style" → itself when the style is one the shipped model was trained on (the default, openly
+    /// licensed styles); null for anything else.</summary>
+    internal static string? StylePrompt(string prompt)
+    {
+        var p = prompt.Trim().ToLowerInvariant();
+        if (!p.EndsWith(" style", StringComparison.Ordinal)) return null;
+        var name = p[..^" style".Length].Trim();
+        return EmojiStyle.Default.Any(s => s.Name == name) ? $"{name} style" : null;
     }
 
     internal static void WriteManifest(string dir, JsonObject manifest) =>

@@ -92,6 +92,19 @@ public class EraseCommandTests
     }
 
     [Fact]
+    public void AStylePromptIsErasableButHasNoEsrPsr()
+    {
+        Assert.Equal("twitter style", EraseCommand.StylePrompt(" Twitter style"));
+        Assert.Null(EraseCommand.StylePrompt("apple style"));                 // a style the shipped model was not trained on
+        Assert.Null(EraseCommand.StylePrompt("twitter"));
+        var never = Path.Combine(Path.GetTempPath(), "never-written-style");
+        var (code, _, stderr) = Run("erase", "twitter style", "--eval-images", "4", "--out", never);
+        Assert.Equal(1, code);
+        Assert.Contains("--eval-images 0", stderr);
+        Assert.False(Directory.Exists(never));
+    }
+
+    [Fact]
     public void InvalidHyperParametersAreRefusedBeforeAnyWork()
     {
         var dir = Directory.CreateTempSubdirectory("ce-erase");
