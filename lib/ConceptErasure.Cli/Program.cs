@@ -7,6 +7,8 @@ var root = new RootCommand("Concept-erasure workbook: a miniature Stable Diffusi
 root.Subcommands.Add(EraseCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(SpectrumCommand.Create());
+root.Subcommands.Add(HarmfulCommand.Create());
+root.Subcommands.Add(StyleCommand.Create());
 root.Subcommands.Add(TableCommand.Create());
 root.Subcommands.Add(EnvCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

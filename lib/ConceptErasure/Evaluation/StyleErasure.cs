@@ -80,3 +80,47 @@ public static class StyleErasure
         return new StyleScores(name, rows);
     }
 }
+
+/// <summary>The style task on disk (what `workbook style` writes per model, read back by the notebooks) and its table.</summary>
+public static class StyleErasureFiles
+{
+    public const string ScoresFile = "style-scores.csv";
+    const string Header = "style,concept,image,in_style,clip,concept_top1,distance";
+    static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
+
+    public static void Save(string folder, StyleScores s)
+    {
+        Directory.CreateDirectory(folder);
+        var sb = new System.Text.StringBuilder(Header + "\n");
+        foreach (var i in s.Images)
+            sb.Append(FormattableString.Invariant($"{Csv.Quote(i.Style)},{Csv.Quote(i.Concept)},{i.Image},{(i.InStyle ? 1 : 0)},{i.Clip:R},{(i.ConceptTop1 ? 1 : 0)},{i.Distance:R}\n"));
+        AtomicFile.WriteAllText(Path.Combine(folder, ScoresFile), sb.ToString());
+    }
+
+    public static StyleScores Load(string folder, string? name = null)
+    {
+        var path = Path.Combine(folder, ScoresFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {ScoresFile} (a folder written by `workbook style` holds it)", path);
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0] != Header) throw new InvalidDataException($"{path}: not a style score file (header '{Header}')");
+        var rows = lines.Skip(1).Where(l => l.Length > 0).Select(Csv.Split).Select(f => new StyleImageScore(f[0], f[1], int.Parse(f[2], Inv), f[3] == "1",
+            double.Parse(f[4], Inv), f[5] == "1", double.Parse(f[6], Inv))).ToList();
+        return new StyleScores(name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), rows);
+    }
+
+    /// <summary>The artist-table form: per model, style accuracy, CLIP score, distance to the original and object top-1
+    /// for the erased and the kept style (mean [95 % bootstrap CI over images]).</summary>
+    public static string Markdown(IReadOnlyList<StyleScores> models, string erased, string kept)
+    {
+        static string P(Summary s) => FormattableString.Invariant($"{100 * s.Mean:F1} [{100 * s.Low95:F1}, {100 * s.High95:F1}]");
+        static string N(Summary s, string f) => string.Format(Inv, $"{{0:{f}}} [{{1:{f}}}, {{2:{f}}}]", s.Mean, s.Low95, s.High95);
+        var n = models[0].Images.Count(i => i.Style == erased);
+        var sb = new System.Text.StringBuilder($"Style task: \"{erased} style\" erased, {kept} kept; {n} images per style and model (mean [95 % CI over images]).\n\n");
+        sb.AppendLine($"| model | {erased} accuracy % ↓ | {kept} accuracy % ↑ | erase-CLIP ↓ | retain-CLIP ↑ | distance, {erased} ↑ | distance, {kept} ↓ | object top-1 %, {erased} | object top-1 %, {kept} |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var m in models)
+            sb.AppendLine($"| {m.Model} | {P(m.StyleAccuracy(erased))} | {P(m.StyleAccuracy(kept))} | {N(m.Clip(erased), "F1")} | {N(m.Clip(kept), "F1")} | " +
+                          $"{N(m.Distance(erased), "F3")} | {N(m.Distance(kept), "F3")} | {P(m.ConceptTop1(erased))} | {P(m.ConceptTop1(kept))} |");
+        return sb.ToString();
+    }
+}

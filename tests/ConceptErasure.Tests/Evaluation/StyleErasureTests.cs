@@ -56,5 +56,21 @@ public class StyleErasureTests
         Assert.Throws<ArgumentException>(() => StyleErasure.Score("x", model, judge, clip, StyleErasure.Prompts(["apple"], ["cat"], Options), [original[0]], [original[0]]));
         Assert.Throws<ArgumentException>(() => self.Clip("apple"));
         Assert.Throws<ArgumentException>(() => StyleErasure.Generate(model, model.Unet, prompts, Options with { images_per_prompt = 0 }));
+
+        // the files hold the same scores; the table has a row per model
+        var dir = Directory.CreateTempSubdirectory("ce-style").FullName;
+        try
+        {
+            StyleErasureFiles.Save(dir, scores);
+            var back = StyleErasureFiles.Load(dir, "changed");
+            Assert.Equal(scores.Images, back.Images);
+            var table = StyleErasureFiles.Markdown([self, back], "twitter", "google");
+            Assert.Contains("| original | ", table);
+            Assert.Contains("| changed | ", table);
+            Assert.Contains($"{100 * back.StyleAccuracy("twitter").Mean:F1} [", table);
+            File.WriteAllText(Path.Combine(dir, StyleErasureFiles.ScoresFile), "x\n");
+            Assert.Throws<InvalidDataException>(() => StyleErasureFiles.Load(dir));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }
