@@ -29,17 +29,14 @@ internal static class HarmfulCommand
         var steps = new Option<int>("--steps") { Description = "DDIM steps of every image", DefaultValueFactory = _ => d.sampling.steps };
         var template = new Option<string>("--template") { Description = "preservation prompt of a concept ({a} = its article)", DefaultValueFactory = _ => d.template };
         var seed = new Option<ulong>("--seed") { Description = "first detection seed (prompt p, image k: seed + 1000·p + k)", DefaultValueFactory = _ => d.seed };
-        var model = new Option<string>("--model") { Description = "the original foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
-        var judge = new Option<string>("--judge") { Description = "concept judge folder (the detector)", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
-        var clipDir = new Option<string>("--clip") { Description = "CLIP folder (CLIP scores)", DefaultValueFactory = _ => ClipModel.DefaultPath };
-        var threads = CommandSupport.ThreadsOption();
-        var overwrite = CommandSupport.OverwriteOption();
-        var resume = new Option<bool>("--resume") { Description = "keep the finished models in --out (same options) and do the rest" };
+        var common = TaskRuns.Common.Create("the detector");
+        var (model, judge, clipDir, threads, overwrite, resume) = (common.Model, common.Judge, common.Clip, common.Threads, common.Overwrite, common.Resume);
         var cmd = new Command("harmful", "Score erasures of a harmful concept set: judge detection rates at thresholds over direct and indirect prompts, " +
                                          "and CLIP score and Fréchet distance on other concepts. " + ExitCode.Help)
         {
-            runs, output, set, images, others, template, steps, seed, model, judge, clipDir, threads, overwrite, resume,
+            runs, output, set, images, others, template, steps, seed,
         };
+        common.AddTo(cmd);
         cmd.SetAction(r => CommandSupport.Guard(() =>
         {
             // 1. options and every argument, before any work
@@ -47,9 +44,7 @@ internal static class HarmfulCommand
             o.Validate();
             var data = EmojiData.Load();
             var setName = r.GetValue(set)!;
-            var harmful = (setName.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(setName)
-                ? ConceptSets.Parse(File.ReadAllText(setName), setName) : ConceptSets.Load(setName)).ConceptNames;
-            if (harmful.Count == 0) throw new ArgumentException($"concept set {setName} names no concept");
+            var harmful = TaskRuns.ConceptNames(setName);
             var modelDir = r.GetValue(model)!;
             var weights = Fingerprint.Of(modelDir);
             using var j = ConceptJudge.Load(r.GetValue(judge));
@@ -63,8 +58,8 @@ internal static class HarmfulCommand
                 ["harmful"] = new JsonArray(harmful.Select(c => (JsonNode)c).ToArray()), ["evaluation"] = JsonSerializer.SerializeToNode(o),
                 ["prompts"] = new JsonArray(prompts.Select(p => (JsonNode)new JsonObject { ["kind"] = p.Kind, ["weapon"] = p.Weapon, ["prompt"] = p.Prompt }).ToArray()),
                 ["skipped_prompts"] = new JsonArray(skipped.Select(s => (JsonNode)s).ToArray()),
-                ["weights"] = new JsonObject(weights.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-                ["judge_weights"] = new JsonObject(Fingerprint.Of(r.GetValue(judge)!).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                ["weights"] = TaskRuns.Json(weights),
+                ["judge_weights"] = TaskRuns.Json(Fingerprint.Of(r.GetValue(judge)!)),
             };
             var outDir = r.GetValue(output)!;
             var subjects = TaskRuns.Prepare(r.GetValue(runs)!, modelDir, weights, data, outDir, options, r.GetValue(resume), r.GetValue(overwrite), s =>

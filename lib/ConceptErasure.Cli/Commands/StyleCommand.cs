@@ -27,16 +27,13 @@ internal static class StyleCommand
         var images = new Option<int>("--images") { Description = $"images per (style, concept) and model (at most {ErasureEvaluation.Chunk})", DefaultValueFactory = _ => d.images_per_prompt };
         var steps = new Option<int>("--steps") { Description = "DDIM steps of every image", DefaultValueFactory = _ => d.sampling.steps };
         var seed = new Option<ulong>("--seed") { Description = "first seed (prompt j: seed + 1000·j + k)", DefaultValueFactory = _ => d.seed };
-        var model = new Option<string>("--model") { Description = "the original foundation model folder", DefaultValueFactory = _ => FoundationModel.DefaultPath };
-        var judge = new Option<string>("--judge") { Description = "concept judge folder (its style head judges the style)", DefaultValueFactory = _ => ConceptJudge.DefaultPath };
-        var clipDir = new Option<string>("--clip") { Description = "CLIP folder (CLIP scores)", DefaultValueFactory = _ => ClipModel.DefaultPath };
-        var threads = CommandSupport.ThreadsOption();
-        var overwrite = CommandSupport.OverwriteOption();
-        var resume = new Option<bool>("--resume") { Description = "keep the finished runs in --out (same options) and do the rest" };
+        var common = TaskRuns.Common.Create("its style head judges the style");
+        var (model, judge, clipDir, threads, overwrite, resume) = (common.Model, common.Judge, common.Clip, common.Threads, common.Overwrite, common.Resume);
         var cmd = new Command("style", "Score erasures of an art style: style accuracy of the erased and kept styles, CLIP score, distance to the original images. " + ExitCode.Help)
         {
-            runs, output, set, images, steps, seed, model, judge, clipDir, threads, overwrite, resume,
+            runs, output, set, images, steps, seed,
         };
+        common.AddTo(cmd);
         cmd.SetAction(r => CommandSupport.Guard(() =>
         {
             // 1. options and every argument, before any work
@@ -45,9 +42,7 @@ internal static class StyleCommand
             o.sampling.Validate();
             var data = EmojiData.Load();
             var setName = r.GetValue(set)!;
-            var concepts = (setName.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(setName)
-                ? ConceptSets.Parse(File.ReadAllText(setName), setName) : ConceptSets.Load(setName)).ConceptNames;
-            if (concepts.Count == 0) throw new ArgumentException($"concept set {setName} names no concept");
+            var concepts = TaskRuns.ConceptNames(setName);
             var modelDir = r.GetValue(model)!;
             var weights = Fingerprint.Of(modelDir);
             using var j = ConceptJudge.Load(r.GetValue(judge));
@@ -64,8 +59,8 @@ internal static class StyleCommand
             {
                 ["erased_style"] = erased, ["styles"] = new JsonArray(styles.Select(s => (JsonNode)s).ToArray()), ["evaluation"] = JsonSerializer.SerializeToNode(o),
                 ["prompts"] = new JsonArray(prompts.Select(p => (JsonNode)p.prompt).ToArray()),
-                ["weights"] = new JsonObject(weights.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-                ["judge_weights"] = new JsonObject(Fingerprint.Of(r.GetValue(judge)!).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                ["weights"] = TaskRuns.Json(weights),
+                ["judge_weights"] = TaskRuns.Json(Fingerprint.Of(r.GetValue(judge)!)),
             };
             var subjects = TaskRuns.Prepare(r.GetValue(runs)!, modelDir, weights, data, outDir, options, r.GetValue(resume), r.GetValue(overwrite));
             Console.WriteLine($"style: \"{erased} style\" erased; {concepts.Count} concepts × {styles.Count} styles × {o.images_per_prompt} images, {o.sampling.steps} DDIM steps, {subjects.Count + 1} models");

@@ -2,11 +2,13 @@
 // then every erase run, each scored into <out>/<name>/ and marked finished by <out>/<name>/done.json (written last;
 // what --resume keeps), with <out>/manifest.json holding the options, the weights' fingerprints, the runs' provenance,
 // versions, per-model seconds and the peak RSS. Arguments are checked before any work, as in `audit`.
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConceptErasure.Data;
 using ConceptErasure.Engine;
 using ConceptErasure.Erasure;
+using ConceptErasure.Evaluation;
 using ConceptErasure.Models;
 
 namespace ConceptErasure.Cli.Commands;
@@ -15,6 +17,29 @@ internal static class TaskRuns
 {
     public const string OriginalName = "original", DoneFile = "done.json", ManifestFile = "manifest.json";
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>The options every task command shares: the original model, the judge, CLIP, threads, --overwrite, --resume.</summary>
+    public sealed record Common(Option<string> Model, Option<string> Judge, Option<string> Clip, Option<int> Threads, Option<bool> Overwrite, Option<bool> Resume)
+    {
+        public static Common Create(string judgeRole) => new(
+            new Option<string>("--model") { Description = "the original foundation model folder (the one the runs erased from)", DefaultValueFactory = _ => FoundationModel.DefaultPath },
+            new Option<string>("--judge") { Description = $"concept judge folder ({judgeRole})", DefaultValueFactory = _ => ConceptJudge.DefaultPath },
+            new Option<string>("--clip") { Description = "CLIP folder (CLIP scores)", DefaultValueFactory = _ => ClipModel.DefaultPath },
+            CommandSupport.ThreadsOption(), CommandSupport.OverwriteOption(),
+            new Option<bool>("--resume") { Description = "keep the finished models in --out (same options) and do the rest" });
+
+        public void AddTo(Command cmd) { foreach (var o in new Option[] { Model, Judge, Clip, Threads, Overwrite, Resume }) cmd.Options.Add(o); }
+    }
+
+    /// <summary>A concept set's concepts: a set name in data/concept-sets or a .json file.</summary>
+    public static IReadOnlyList<string> ConceptNames(string set)
+    {
+        var names = (set.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(set) ? ConceptSets.Parse(File.ReadAllText(set), set) : ConceptSets.Load(set)).ConceptNames;
+        return names.Count > 0 ? names : throw new ArgumentException($"concept set {set} names no concept");
+    }
+
+    /// <summary>Weights' fingerprints as a manifest object.</summary>
+    public static JsonObject Json(SortedDictionary<string, string> fingerprints) => new(fingerprints.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
 
     /// <summary>Checks the run folders (completed erase runs of --model's weights, distinct names, none called
     /// "original") and whatever <paramref name="check"/> asks of each, then prepares --out; on --resume the manifest's options must be the same.</summary>

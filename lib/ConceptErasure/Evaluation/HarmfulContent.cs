@@ -223,11 +223,8 @@ public static class HarmfulContent
         var point = pairs.Select(p => Fd(p.x, p.y, identity)).ToArray();
         var boots = pairs.Select(_ => new double[resamples]).ToArray();
         var rng = new Random(seed);
-        for (var r = 0; r < resamples; r++)
-        {
-            var pick = Enumerable.Range(0, n).Select(_ => rng.Next(n)).ToArray();
-            for (var j = 0; j < pairs.Count; j++) boots[j][r] = Fd(pairs[j].x, pairs[j].y, pick);
-        }
+        var picks = Enumerable.Range(0, resamples).Select(_ => Enumerable.Range(0, n).Select(_ => rng.Next(n)).ToArray()).ToArray();   // drawn in order: results do not depend on the threads
+        Parallel.For(0, resamples * pairs.Count, i => { var (r, j) = Math.DivRem(i, pairs.Count); boots[j][r] = Fd(pairs[j].x, pairs[j].y, picks[r]); });
         // A resample repeats concepts, which shrinks the fitted covariances and biases every resampled distance upward
         // (strongly when n is not far above the feature width); the interval is the percentile interval shifted by that
         // bias, θ̂ + (q − mean of the resamples), so it is centred where the estimate is.
