@@ -53,8 +53,8 @@ internal static class StyleCommand
             var styles = new[] { erased }.Concat(j.config.styles.Where(s => s != erased)).ToList();
             if (styles.Count < 2) throw new ArgumentException($"the judge knows only the style {erased}: there is no kept style to score");
             var prompts = StyleErasure.Prompts(styles, concepts, o);
-            using (var tokenizerOwner = FoundationModel.Load(modelDir))
-                foreach (var p in prompts) tokenizerOwner.Tokenizer.EncodeStrict(p.prompt);   // unreadable words: one clear error now
+            using var m = FoundationModel.Load(modelDir);   // its tokenizer decides which prompts the model can read
+            foreach (var p in prompts) m.Tokenizer.EncodeStrict(p.prompt);   // unreadable words: one clear error now
             var options = new JsonObject
             {
                 ["erased_style"] = erased, ["styles"] = new JsonArray(styles.Select(s => (JsonNode)s).ToArray()), ["evaluation"] = JsonSerializer.SerializeToNode(o),
@@ -67,7 +67,6 @@ internal static class StyleCommand
 
             // 2. the original's images, every model, then the table
             CommandSupport.SetThreads(r.GetValue(threads), Environment.ProcessorCount);
-            using var m = FoundationModel.Load(modelDir);
             using var clip = ClipModel.Load(r.GetValue(clipDir));
             using var scope = NewDisposeScope();
             var original = StyleErasure.Generate(m, m.Unet, prompts, o);
